@@ -1,0 +1,38 @@
+# p4lvs: set-up, build, tests, demo, benchmarks.  Every target that runs
+# Python first makes sure the set-up (scripts/setup.sh) has been done.
+PY      := .venv/bin/python
+STAMP   := .venv/.setup-stamp
+BUILD   := build
+SHARED  ?= $(abspath ../shared)
+BASIC_P4 := $(SHARED)/conformance/tutorials/basic/solution/basic.p4
+PYTEST_ARGS ?=
+
+.PHONY: setup build test demo bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+
+# P4 programs -> BMv2 JSON + P4Info with the project's compiler (p4pc).
+build: $(STAMP)
+	$(PY) -m topologies.build --out $(BUILD) --shared $(SHARED)
+
+# pytest's exit status 5 ("no tests collected") is not a failure here.
+test: $(STAMP)
+	$(PY) -m pytest -q -rs $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+demo: $(STAMP)
+	$(PY) -m topologies.demo --out $(BUILD) --shared $(SHARED)
+
+bench: $(STAMP)
+	$(PY) bench/bench_switch.py --out $(BUILD) --shared $(SHARED)
+
+lint: $(STAMP)
+	$(PY) -m pip install -q --disable-pip-version-check ruff
+	$(PY) -m ruff check --select E9,F p4switch p4common p4compiler runtime topologies bench tests
+	$(PY) -m compileall -q p4switch p4common p4compiler runtime topologies bench tests
+
+clean:
+	rm -rf $(BUILD) .pytest_cache *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

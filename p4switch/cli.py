@@ -1,0 +1,521 @@
+"""The `p4sw` command (simple_switch_grpc's flags where they mean the same)
+and `p4sw-cli`, a line client for a running switch's runtime CLI socket.
+
+    p4sw build/basic.json -i 1@veth1 -i 2@veth2 --thrift-port 9090 \\
+         --cli-commands s1-commands.txt
+    echo "table_add MyIngress.ipv4_lpm MyIngress.drop 10.0.9.9/32 =>" | p4sw-cli --thrift-port 9090
+
+Runtime CLI socket protocol (loopback TCP, port = ``--thrift-port``): the
+client sends one simple_switch_CLI command per line; for each line the server
+answers with the command's output lines followed by one status line, ``%ok``
+or ``%error <message>``.  Output lines that begin with ``%`` are sent with an
+extra ``%`` in front.  Blank and ``#`` lines get a bare ``%ok``.  Commands run
+in the packet loop's thread, between packet batches, so the switch needs no
+locks.
+
+`load_new_config_file PATH` followed by `swap_configs` replaces the program
+(all table state is lost), as with simple_switch_CLI.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+from typing import Callable, Sequence
+
+from p4switch.errors import JsonLoadError, SwitchError
+from p4switch.ports import (
+    CpuPort, InterfaceSpec, PacketLoop, Port, PortError, open_port,
+)
+
+log = logging.getLogger("p4sw")
+
+DEFAULT_THRIFT_PORT = 9090
+EXIT_USAGE = 2
+
+LOG_LEVELS = {
+    "trace": 5, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+    "error": logging.ERROR, "critical": logging.CRITICAL, "off": logging.CRITICAL + 10,
+}
+
+
+class CliError(Exception):
+    """A start-up problem reported as ``p4sw: error: ...`` with exit status 2."""
+
+
+# ---------------------------------------------------------------------------
+# arguments
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="p4sw",
+        description="Software P4 switch executing BMv2 JSON with simple_switch semantics.",
+        epilog="simple_switch_grpc's target options may also follow a `--`.")
+    p.add_argument("json", nargs="?", help="BMv2 JSON file of the P4 program")
+    p.add_argument("-i", "--interface", action="append", default=[], metavar="PORT@IFACE",
+                   help="attach interface IFACE (or, with --use-files, pcap file stem) as PORT; repeatable")
+    p.add_argument("--device-id", type=int, default=0, help="device id (default 0)")
+    p.add_argument("--cpu-port", type=int, default=None,
+                   help="port number of the CPU port (PacketIn/PacketOut)")
+    p.add_argument("--drop-port", type=int, default=511, help="drop port (default 511)")
+    p.add_argument("--use-files", nargs="?", type=int, const=0, default=None, metavar="WAIT",
+                   help="read PORT@X from X_in.pcap, write X_out.pcap; start after WAIT s")
+    p.add_argument("--pcap", nargs="?", const=".", default=None, metavar="DIR",
+                   help="also record every interface in DIR/<iface>_{in,out}.pcap (default .)")
+    p.add_argument("--log-console", action="store_true", help="log to stderr")
+    p.add_argument("--log-file", metavar="FILE", help="log to FILE")
+    p.add_argument("--log-level", choices=list(LOG_LEVELS), default=None,
+                   help="log level (default info with --log-console/--log-file, else warn)")
+    p.add_argument("--no-p4", action="store_true",
+                   help="start without a program (load one with load_new_config_file/swap_configs)")
+    p.add_argument("--thrift-port", type=int, default=None,
+                   help=f"loopback TCP port of the runtime CLI socket (default {DEFAULT_THRIFT_PORT}; 0: any free port)")
+    p.add_argument("--grpc-server-addr", default=None, metavar="ADDR",
+                   help="P4Runtime server address (not implemented yet)")
+    p.add_argument("--dump-packet-data", type=int, default=0, metavar="N",
+                   help="log the first N bytes of each packet received and sent")
+    p.add_argument("--cli-commands", metavar="FILE",
+                   help="simple_switch_CLI commands to apply before serving packets")
+    p.add_argument("--ready-file", metavar="FILE",
+                   help="write 'PID THRIFT_PORT' to FILE once serving (for scripts)")
+    p.add_argument("--exit-when-done", action="store_true",
+                   help="with --use-files: exit once every input file has been processed")
+    p.add_argument("--max-frame", type=int, default=16384, help="largest frame accepted (bytes)")
+    p.add_argument("--batch", type=int, default=64, help="frames read per port per round")
+    return p
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    argv = list(argv)
+    if "--" in argv:  # simple_switch_grpc: target options after `--`
+        argv.remove("--")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.json is None and not args.no_p4:
+        parser.error("a JSON file is required (or --no-p4)")
+    if args.json is not None and args.no_p4:
+        parser.error("give either a JSON file or --no-p4, not both")
+    if args.exit_when_done and args.use_files is None:
+        parser.error("--exit-when-done needs --use-files")
+    try:
+        args.interfaces = [InterfaceSpec.parse(t) for t in args.interface]
+    except PortError as e:
+        parser.error(str(e))
+    seen: set[int] = set()
+    for spec in args.interfaces:
+        if spec.port in seen or spec.port == args.cpu_port:
+            parser.error(f"port {spec.port} given twice")
+        seen.add(spec.port)
+    return args
+
+
+def setup_logging(args: argparse.Namespace) -> None:
+    root = logging.getLogger("p4sw")
+    root.handlers.clear()
+    root.propagate = False
+    logging.addLevelName(5, "TRACE")
+    fmt = logging.Formatter("[%(asctime)s] [%(name)s] [%(levelname)s] %(message)s")
+    handlers: list[logging.Handler] = []
+    if args.log_console:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if args.log_file:
+        try:
+            handlers.append(logging.FileHandler(args.log_file))
+        except OSError as e:
+            raise CliError(f"cannot open log file {args.log_file}: {e.strerror}") from None
+    if handlers:
+        level = LOG_LEVELS[args.log_level or "info"]
+    else:  # warnings still reach the user
+        handlers.append(logging.StreamHandler(sys.stderr))
+        level = LOG_LEVELS[args.log_level] if args.log_level else logging.WARNING
+    for h in handlers:
+        h.setFormatter(fmt)
+        root.addHandler(h)
+    root.setLevel(level)
+
+
+# ---------------------------------------------------------------------------
+# the switch behind the loop (replaceable by swap_configs)
+
+def load_switch(json_bytes: bytes, source: str, args: argparse.Namespace):
+    """Switch.from_json with the loader's error turned into a CliError."""
+    try:
+        from p4switch.switch import Switch
+    except ImportError as e:
+        raise CliError(f"the switch engine is not available: {e}") from None
+    try:
+        return Switch.from_json(json_bytes, drop_port=args.drop_port, cpu_port=args.cpu_port)
+    except JsonLoadError as e:
+        raise CliError(f"{source}: {e}") from None
+    except (SwitchError, ValueError) as e:
+        raise CliError(f"{source}: {e}") from None
+
+
+def read_json_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise CliError(f"cannot read {path}: {e.strerror}") from None
+
+
+@dataclasses.dataclass
+class Dataplane:
+    """What the loop calls: the current switch and its runtime API.  A
+    config swap replaces both at once between two packets."""
+
+    args: argparse.Namespace
+    switch: object | None = None
+    api: object | None = None
+    staged: object | None = None   # loaded by load_new_config_file, not yet swapped in
+    dropped_no_program: int = 0
+
+    def install(self, switch) -> None:
+        self.switch = switch
+        self.api = make_runtime_api(switch)
+
+    def process(self, port: int, data: bytes) -> list[tuple[int, bytes]]:
+        sw = self.switch
+        if sw is None:
+            self.dropped_no_program += 1
+            return []
+        return sw.process_packet(port, data)
+
+    def run_command(self, line: str) -> str:
+        """One simple_switch_CLI command; raises SwitchError/CliError on failure."""
+        words = line.split()
+        if words[0] == "load_new_config_file":
+            if len(words) != 2:
+                raise CliError("usage: load_new_config_file <path>")
+            self.staged = load_switch(read_json_file(words[1]), words[1], self.args)
+            return ""
+        if words[0] == "swap_configs":
+            if self.staged is None:
+                raise CliError("no new config loaded (use load_new_config_file first)")
+            self.install(self.staged)
+            self.staged = None
+            return ""
+        if self.api is None:
+            raise CliError("no P4 program loaded")
+        out = self.api.run_command(line)
+        return "" if out is None else str(out)
+
+
+def make_runtime_api(switch):
+    try:
+        from p4switch.runtime_api import RuntimeApi
+    except ImportError:
+        log.warning("runtime API not available: runtime commands will be refused")
+        return None
+    return RuntimeApi(switch)
+
+
+def apply_command_file(dp: Dataplane, path: str) -> int:
+    """Apply a simple_switch_CLI command file; the first failing line is fatal."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise CliError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not a text file") from None
+    n = 0
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            out = dp.run_command(line)
+        except (SwitchError, CliError) as e:
+            raise CliError(f"{path}:{lineno}: {line}: {e}") from None
+        except Exception as e:  # a bug in the API must not leave a half-configured switch serving
+            raise CliError(f"{path}:{lineno}: {line}: {type(e).__name__}: {e}") from None
+        if out:
+            log.info("%s:%d: %s", path, lineno, out.rstrip())
+        n += 1
+    return n
+
+
+# ---------------------------------------------------------------------------
+# runtime CLI socket
+
+class ControlServer:
+    """Line-based runtime CLI on loopback, served from the packet loop."""
+
+    def __init__(self, loop: PacketLoop, run: Callable[[str], str], port: int,
+                 host: str = "127.0.0.1"):
+        self.loop = loop
+        self.run = run
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.listen(8)
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.clients: dict[socket.socket, bytearray] = {}
+        loop.add_reader(self.sock, self._accept)
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        conn.settimeout(5.0)  # bounded sends; reads happen only when readable
+        self.clients[conn] = bytearray()
+        self.loop.add_reader(conn, lambda c=conn: self._read(c))
+
+    def _drop(self, conn: socket.socket) -> None:
+        self.loop.remove_reader(conn)
+        self.clients.pop(conn, None)
+        conn.close()
+
+    def _read(self, conn: socket.socket) -> None:
+        try:
+            data = conn.recv(65536)
+        except (BlockingIOError, InterruptedError, socket.timeout):
+            return
+        except OSError:
+            self._drop(conn)
+            return
+        if not data:
+            self._drop(conn)
+            return
+        buf = self.clients[conn]
+        buf += data
+        if len(buf) > 1 << 20 and b"\n" not in buf:
+            self._drop(conn)  # a line longer than 1 MiB is not a command
+            return
+        while b"\n" in buf:
+            line, _, rest = bytes(buf).partition(b"\n")
+            buf[:] = rest
+            reply = self.handle(line.decode("utf-8", "replace").strip())
+            try:
+                conn.sendall(reply.encode())
+            except OSError:
+                self._drop(conn)
+                return
+
+    def handle(self, line: str) -> str:
+        if not line or line.startswith("#"):
+            return "%ok\n"
+        try:
+            out = self.run(line)
+            status = "%ok"
+        except (SwitchError, CliError) as e:
+            out, status = "", f"%error {e}"
+        except Exception as e:  # report, keep serving
+            log.exception("runtime command failed: %s", line)
+            out, status = "", f"%error {type(e).__name__}: {e}"
+        body = "".join(("%" + l if l.startswith("%") else l) + "\n"
+                       for l in out.splitlines())
+        return body + status.replace("\n", " ") + "\n"
+
+    def close(self) -> None:
+        for conn in list(self.clients):
+            self._drop(conn)
+        self.loop.remove_reader(self.sock)
+        self.sock.close()
+
+
+# ---------------------------------------------------------------------------
+# main
+
+def open_ports(args: argparse.Namespace) -> list[Port]:
+    ports: list[Port] = []
+    try:
+        for spec in args.interfaces:
+            ports.append(open_port(spec, use_files=args.use_files is not None,
+                                   pcap_dir=args.pcap, max_frame=args.max_frame))
+            print(f"Adding interface {spec.iface} as port {spec.port}"
+                  f"{' (files)' if args.use_files is not None else ''}", flush=True)
+    except PortError as e:
+        for p in ports:
+            p.close()
+        raise CliError(str(e)) from None
+    if args.cpu_port is not None:
+        ports.append(CpuPort(args.cpu_port))
+    return ports
+
+
+def serve(args: argparse.Namespace) -> int:
+    if args.grpc_server_addr is not None:
+        print(f"p4sw: the P4Runtime gRPC server is not implemented yet; "
+              f"--grpc-server-addr {args.grpc_server_addr} is ignored", file=sys.stderr)
+    dp = Dataplane(args)
+    if not args.no_p4:
+        dp.install(load_switch(read_json_file(args.json), args.json, args))
+    if args.cli_commands:
+        n = apply_command_file(dp, args.cli_commands)
+        log.info("applied %d commands from %s", n, args.cli_commands)
+
+    process = dp.process
+    if args.dump_packet_data > 0:
+        process = _dumping(process, args.dump_packet_data)
+    ports = open_ports(args)
+    loop = PacketLoop(process, ports, batch=args.batch,
+                      file_wait=float(args.use_files or 0))
+    server = None
+    try:
+        port = DEFAULT_THRIFT_PORT if args.thrift_port is None else args.thrift_port
+        try:
+            server = ControlServer(loop, dp.run_command, port)
+            print(f"Runtime CLI server listening on 127.0.0.1:{server.port}", flush=True)
+        except OSError as e:
+            if args.thrift_port is not None:
+                raise CliError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
+            log.warning("runtime CLI socket disabled: 127.0.0.1:%d: %s", port, e.strerror)
+
+        def on_signal(signum, _frame):
+            loop.stop()
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        if args.ready_file:
+            _write_ready(args.ready_file, server.port if server else 0)
+        until = (lambda: loop.files_done) if args.exit_when_done else None
+        loop.run(until=until)
+    finally:
+        if server is not None:
+            server.close()
+        st = loop.stats
+        log.info("processed %d frames, emitted %d, to no port %d, errors %d",
+                 st.processed, st.emitted, st.no_port, st.errors)
+        loop.close()
+    return 0
+
+
+def _dumping(process, n: int):
+    def wrapped(port: int, data: bytes):
+        log.info("Received packet of length %d on port %d: %s", len(data), port, data[:n].hex())
+        out = process(port, data)
+        for egress, pkt in out:
+            log.info("Sending packet of length %d on port %d: %s", len(pkt), egress, pkt[:n].hex())
+        return out
+    return wrapped
+
+
+def _write_ready(path: str, port: int) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{os.getpid()} {port}\n")
+    os.replace(tmp, path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        setup_logging(args)
+        return serve(args)
+    except CliError as e:
+        print(f"p4sw: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
+
+
+# ---------------------------------------------------------------------------
+# p4sw-cli
+
+class CliClient:
+    """Client side of the runtime CLI socket."""
+
+    def __init__(self, port: int = DEFAULT_THRIFT_PORT, host: str = "127.0.0.1",
+                 timeout: float = 30.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self._rfile = self.sock.makefile("r", encoding="utf-8", newline="\n")
+
+    def command(self, line: str) -> tuple[bool, str]:
+        """Send one command; return (ok, output or error message)."""
+        self.sock.sendall((line.replace("\n", " ") + "\n").encode())
+        out: list[str] = []
+        while True:
+            reply = self._rfile.readline()
+            if not reply:
+                raise ConnectionError("switch closed the connection")
+            reply = reply.rstrip("\n")
+            if reply == "%ok":
+                return True, "\n".join(out)
+            if reply.startswith("%error"):
+                return False, reply[len("%error"):].strip()
+            out.append(reply[1:] if reply.startswith("%%") else reply)
+
+    def close(self) -> None:
+        self._rfile.close()
+        self.sock.close()
+
+    def __enter__(self) -> "CliClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def client_main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="p4sw-cli",
+        description="Send simple_switch_CLI commands to a running p4sw "
+                    "(from -c, a file, or standard input).")
+    p.add_argument("--thrift-port", type=int, default=DEFAULT_THRIFT_PORT)
+    p.add_argument("--thrift-ip", default="127.0.0.1")
+    p.add_argument("-c", "--command", action="append", default=[], help="command to run (repeatable)")
+    p.add_argument("file", nargs="?", help="command file (default: standard input)")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        client = CliClient(args.thrift_port, args.thrift_ip)
+    except OSError as e:
+        print(f"p4sw-cli: cannot connect to {args.thrift_ip}:{args.thrift_port}: "
+              f"{e.strerror or e}", file=sys.stderr)
+        return 1
+    if args.command:
+        lines = args.command
+    elif args.file:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except OSError as e:
+            print(f"p4sw-cli: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+            return 1
+    else:
+        lines = sys.stdin.read().splitlines() if not sys.stdin.isatty() else None
+    failed = 0
+    with client:
+        try:
+            if lines is None:  # interactive
+                while True:
+                    try:
+                        line = input("RuntimeCmd: ")
+                    except EOFError:
+                        break
+                    failed += _client_run(client, line)
+            else:
+                for line in lines:
+                    failed += _client_run(client, line)
+        except (OSError, ConnectionError) as e:
+            print(f"p4sw-cli: {e}", file=sys.stderr)
+            return 1
+    return 1 if failed else 0
+
+
+def _client_run(client: CliClient, line: str) -> int:
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return 0
+    ok, text = client.command(line)
+    if ok:
+        if text:
+            print(text)
+        return 0
+    print(f"Error: {line}: {text}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1109 @@
+"""Program model -> specialised Python functions.
+
+Everything a packet touches is turned into straight-line Python source at load
+time and compiled once with exec(): parser states, actions, conditionals,
+table appliers (key building + lookup + next node), checksums, calculations and
+the deparser. Field accesses become indexes into the flat PHV list `P`
+(slot numbers fixed by the loader), so no name is looked up per packet.
+
+Conventions inside generated code:
+  P  the PHV (list of int; header validity and stack `next` are slots too)
+  D  the action data tuple of the running action
+  K  the per-packet context (engine.PacketCtx): flags set by primitives
+  b, o  packet bytes and current parse offset (parser only)
+"""
+from __future__ import annotations
+
+import random as _random
+from typing import Any, Callable
+
+from . import bits
+from .errors import JsonLoadError, PipelineError
+from .loader import (Action, CalcInput, Calculation, Expr, FieldRef, Header, HeaderStack,
+                     HeaderUnion, HeaderUnionStack, ParseState, Parser, Pipeline, Primitive,
+                     Program, Table)
+
+CORE_ERRORS = {"NoError": 0, "PacketTooShort": 1, "NoMatch": 2, "StackOutOfBounds": 3,
+               "HeaderTooShort": 4, "ParserTimeout": 5, "ParserInvalidArgument": 6}
+
+# BMv2 pads the bit string of a calculation's inputs; see bits.pack_fields.
+HASH_PAD_FRONT = True
+
+
+class ParserError(Exception):
+    """Raised by generated parser code; carries the P4 error value."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+
+class _Writer:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def __call__(self, indent: int, text: str):
+        self.lines.append("    " * indent + text)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+# ---------------------------------------------------------------- runtime helpers
+
+def _tcm(v: int, w: int) -> int:
+    return bits.to_signed(v, w)
+
+
+def _shl(v: int, n: int) -> int:
+    if n < 0:
+        raise PipelineError("negative shift amount")
+    if n > 65536:
+        return 0
+    return v << n
+
+
+def _shr(v: int, n: int) -> int:
+    if n < 0:
+        raise PipelineError("negative shift amount")
+    if n > 65536:
+        return 0 if v >= 0 else -1
+    return v >> n
+
+
+def _div(a: int, b: int) -> int:
+    if b == 0:
+        raise PipelineError("division by zero")
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _mod(a: int, b: int) -> int:
+    if b == 0:
+        raise PipelineError("modulo by zero")
+    return a - _div(a, b) * b
+
+
+def _assert(cond: bool, where: str):
+    if not cond:
+        raise PipelineError(f"assertion failed: {where}")
+
+
+def _idx(seq, i: int, what: str):
+    if i < 0 or i >= len(seq):
+        raise PipelineError(f"{what}: index {i} out of bounds")
+    return seq[i]
+
+
+def _perr(K, o: int, code: int) -> ParserError:
+    K.off = o
+    return ParserError(code)
+
+
+def _push(P, bases, nslots, next_slot, n):
+    """push_front(n) on a stack (bases: the members' base slots)."""
+    size = len(bases)
+    for i in range(size - 1, -1, -1):
+        dst = bases[i]
+        if i - n >= 0:
+            src = bases[i - n]
+            P[dst:dst + nslots] = P[src:src + nslots]
+        else:
+            P[dst + nslots - 1] = 0
+    if next_slot is not None:
+        P[next_slot] = min(P[next_slot] + n, size)
+
+
+def _pop(P, bases, nslots, next_slot, n):
+    size = len(bases)
+    for i in range(size):
+        dst = bases[i]
+        if i + n < size:
+            src = bases[i + n]
+            P[dst:dst + nslots] = P[src:src + nslots]
+        else:
+            P[dst + nslots - 1] = 0
+    if next_slot is not None:
+        P[next_slot] = max(P[next_slot] - n, 0)
+
+
+def _extract_vl(P, K, b, o, layout, nbits, maxbytes, codes):
+    """Extract a header with a varbit field. layout: (base, widths, vl_slot, valid_slot)
+    with None as the width of the varbit field."""
+    base, widths, vl_slot, valid_slot = layout
+    if nbits % 8:
+        raise _perr(K, o, codes["ParserInvalidArgument"])
+    fixed = sum(w for w in widths if w is not None)
+    nb = (fixed + nbits) // 8
+    if len(b) - o < nb:
+        raise _perr(K, o, codes["PacketTooShort"])
+    if maxbytes and maxbytes < nb:
+        raise _perr(K, o, codes["HeaderTooShort"])
+    v = int.from_bytes(b[o:o + nb], "big")
+    total = fixed + nbits
+    pos = total
+    for k, w in enumerate(widths):
+        w = nbits if w is None else w
+        pos -= w
+        P[base + k] = (v >> pos) & ((1 << w) - 1)
+    P[vl_slot] = nbits
+    P[valid_slot] = 1
+    return o + nb
+
+
+def _ser_vl(P, layout) -> tuple[int, int]:
+    """(value, width) of a varbit header's bits."""
+    base, widths, vl_slot, _ = layout
+    acc = 0
+    total = 0
+    for k, w in enumerate(widths):
+        w = P[vl_slot] if w is None else w
+        acc = (acc << w) | (P[base + k] & ((1 << w) - 1))
+        total += w
+    return acc, total
+
+
+def _lookahead(K, b, o, off, w, codes):
+    need = (off + w + 7) // 8
+    if len(b) - o < need:
+        raise _perr(K, o, codes["PacketTooShort"])
+    nb = need
+    v = int.from_bytes(b[o:o + nb], "big")
+    return (v >> (nb * 8 - off - w)) & ((1 << w) - 1)
+
+
+# ---------------------------------------------------------------- generator
+
+class CodeGen:
+    """Builds the generated module for one Program.
+
+    `env` supplies the runtime objects the code calls: "tables" (name -> Table
+    instance), "profiles", "counters", "meters", "registers", "hash" (algorithm
+    factory), "vsets" (name -> ParseValueSet), "drop_port", "log".
+    """
+
+    def __init__(self, prog: Program, env: dict[str, Any]):
+        self.prog = prog
+        self.env = env
+        self.g: dict[str, Any] = {
+            "_tcm": _tcm, "_sat": bits.sat_cast, "_usat": bits.usat_cast, "_shl": _shl,
+            "_shr": _shr, "_div": _div, "_mod": _mod, "_assert": _assert, "_idx": _idx,
+            "_perr": _perr, "ParserError": ParserError, "PipelineError": PipelineError,
+            "_push": _push, "_pop": _pop, "_extract_vl": _extract_vl, "_ser_vl": _ser_vl,
+            "_lookahead": _lookahead, "_csum16": bits.ones_complement_sum16,
+            "_randint": _random.randint, "_LOG": env.get("log"),
+        }
+        self.w = _Writer()
+        self.consts: dict[Any, str] = {}
+        self.codes = dict(CORE_ERRORS)
+        self.codes.update({k: v for k, v in prog.errors.items()})
+        self.g["_CODES"] = self.codes
+        self.uid = 0
+        self.calc_algos: dict[str, Any] = {}
+        self.extra_lines: list[str] = []
+
+    # ------------------------------------------------------------ utilities
+    def const(self, obj: Any, prefix: str = "c") -> str:
+        """Bind a Python object into the generated module's globals."""
+        key = (prefix, id(obj))
+        if key not in self.consts:
+            self.uid += 1
+            name = f"_{prefix}{self.uid}"
+            self.g[name] = obj
+            self.consts[key] = name
+        return self.consts[key]
+
+    def fresh(self, prefix: str = "t") -> str:
+        self.uid += 1
+        return f"{prefix}{self.uid}"
+
+    def stack_bases(self, st: HeaderStack) -> str:
+        return self.const(tuple(h.base for h in st.headers), "sb")
+
+    # ------------------------------------------------------------ headers
+    def header_ref(self, e: Expr) -> tuple[str, Header | None, Header]:
+        """Code for a header's base slot. Returns (base_code, static header or
+        None, a representative header for the layout)."""
+        if e.kind == "header":
+            h = e.value
+            return str(h.base), h, h
+        if e.kind == "op" and e.op == "dereference_header_stack":
+            st = e.left.value if e.left.kind == "stack" else None
+            if st is None:
+                raise JsonLoadError(e.path, "dereference_header_stack needs a header stack")
+            if not st.headers:
+                raise JsonLoadError(e.path, f"empty header stack {st.name}")
+            idx = self.expr(e.right)
+            return f"_idx({self.stack_bases(st)}, {idx}, {st.name!r})", None, st.headers[0]
+        if e.kind == "op" and e.op == "access_union_header":
+            u = e.left
+            if u.kind == "union":
+                h = u.value.headers[e.value]
+                return str(h.base), h, h
+            if u.kind == "op" and u.op == "dereference_union_stack":
+                us = u.left.value
+                bases = tuple(un.headers[e.value].base for un in us.unions)
+                idx = self.expr(u.right)
+                return f"_idx({self.const(bases, 'ub')}, {idx}, {us.name!r})", None, us.unions[0].headers[e.value]
+        if e.kind == "op" and e.op == "?":
+            raise JsonLoadError(e.path, "conditional header expressions are not supported")
+        raise JsonLoadError(e.path, f"expected a header reference, got {e.kind} {e.op or ''}")
+
+    def union_ref(self, e: Expr) -> tuple[str | None, HeaderUnion]:
+        if e.kind == "union":
+            return None, e.value
+        if e.kind == "op" and e.op == "dereference_union_stack":
+            us = e.left.value
+            return self.expr(e.right), us
+        raise JsonLoadError(e.path, "expected a header union reference")
+
+    def read_slot(self, slot_code: str, f: FieldRef) -> str:
+        v = f"P[{slot_code}]"
+        if f.signed and f.width > 0:
+            s = 1 << (f.width - 1)
+            return f"((P[{slot_code}] ^ {s}) - {s})"
+        return v
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: Expr) -> str:
+        k = e.kind
+        if k == "const":
+            return repr(e.value) if e.value >= 0 else f"({e.value})"
+        if k == "bool":
+            return "True" if e.value else "False"
+        if k == "field":
+            f = e.value
+            return self.read_slot(str(f.slot), f)
+        if k == "valid":
+            return f"(P[{e.value.valid_slot}] == 1)"
+        if k in ("local", "runtime_data"):
+            return f"D[{e.value}]"
+        if k == "stack_field":
+            st, fi = e.value
+            f = st.headers[0].fields[fi]
+            return self.read_slot(f"_idx({self.stack_bases(st)}, P[{st.next_slot}] - 1, {st.name!r}) + {fi}", f)
+        if k == "union_stack_field":
+            us, mi, fi = e.value
+            bases = self.const(tuple(u.headers[mi].base for u in us.unions), "ub")
+            f = us.unions[0].headers[mi].fields[fi]
+            return self.read_slot(f"_idx({bases}, P[{us.next_slot}] - 1, {us.name!r}) + {fi}", f)
+        if k == "register":
+            r = self.env["registers"][e.value.name]
+            return f"{self.const(r, 'reg')}.dp_read({self.expr(e.right)})"
+        if k == "lookahead":
+            off, w = e.value
+            return f"_lookahead(K, b, o, {off}, {w}, _CODES)"
+        if k == "op":
+            return self.op_expr(e)
+        if k == "header":
+            raise JsonLoadError(e.path, "a header is not a value here")
+        raise JsonLoadError(e.path, f"value of type {k!r} cannot be used in an expression")
+
+    def op_expr(self, e: Expr) -> str:
+        op = e.op
+        L = e.left
+        R = e.right
+        if op in ("+", "-", "*", "&", "|", "^"):
+            return f"({self.expr(L)} {op} {self.expr(R)})"
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            return f"({self.expr(L)} {op} {self.expr(R)})"
+        if op == "/":
+            return f"_div({self.expr(L)}, {self.expr(R)})"
+        if op == "%":
+            return f"_mod({self.expr(L)}, {self.expr(R)})"
+        if op == "<<":
+            if R.kind == "const" and 0 <= R.value <= 4096:
+                return f"({self.expr(L)} << {R.value})"
+            return f"_shl({self.expr(L)}, {self.expr(R)})"
+        if op == ">>":
+            if R.kind == "const" and 0 <= R.value <= 4096:
+                return f"({self.expr(L)} >> {R.value})"
+            return f"_shr({self.expr(L)}, {self.expr(R)})"
+        if op == "and":
+            return f"({self.expr(L)} and {self.expr(R)})"
+        if op == "or":
+            return f"({self.expr(L)} or {self.expr(R)})"
+        if op == "not":
+            return f"(not {self.expr(R)})"
+        if op == "~":
+            return f"(~{self.expr(R)})"
+        if op == "d2b":
+            return f"({self.expr(R)} != 0)"
+        if op == "b2d":
+            return f"(1 if {self.expr(R)} else 0)"
+        if op == "two_comp_mod":
+            return f"_tcm({self.expr(L)}, {self.expr(R)})"
+        if op == "sat_cast":
+            return f"_sat({self.expr(L)}, {self.expr(R)})"
+        if op == "usat_cast":
+            return f"_usat({self.expr(L)}, {self.expr(R)})"
+        if op == "?":
+            return f"({self.expr(L)} if {self.expr(e.cond)} else {self.expr(R)})"
+        if op == "valid":
+            if R.kind == "header":
+                return f"(P[{R.value.valid_slot}] == 1)"
+            base, _, rep = self.header_ref(R)
+            return f"(P[{base} + {rep.valid_slot - rep.base}] == 1)"
+        if op == "valid_union":
+            idx, un = self.union_ref(R)
+            if idx is None:
+                return "(" + " or ".join(f"P[{h.valid_slot}] == 1" for h in un.headers) + ")" if un.headers else "False"
+            raise JsonLoadError(e.path, "valid_union on a union stack element is not supported")
+        if op == "last_stack_index":
+            if R.kind == "stack" or R.kind == "union_stack":
+                return f"(P[{R.value.next_slot}] - 1)"
+            raise JsonLoadError(e.path, "last_stack_index needs a stack")
+        if op == "size_stack":
+            if R.kind == "stack" or R.kind == "union_stack":
+                return f"P[{R.value.next_slot}]"
+            raise JsonLoadError(e.path, "size_stack needs a stack")
+        if op == "access_field":
+            base, h, rep = self.header_ref(L)
+            if e.value < 0 or e.value >= len(rep.fields):
+                raise JsonLoadError(e.path, f"field offset {e.value} out of range for {rep.type.name}")
+            f = rep.fields[e.value]
+            if h is not None:
+                return self.read_slot(str(h.base + e.value), f)
+            return self.read_slot(f"{base} + {e.value}", f)
+        if op in ("dereference_header_stack", "access_union_header", "dereference_union_stack"):
+            raise JsonLoadError(e.path, f"{op} yields a header, not a value")
+        raise JsonLoadError(e.path, f"unsupported operator {op!r}")
+
+    # ------------------------------------------------------------ lvalues
+    def lvalue(self, e: Expr) -> tuple[str, FieldRef]:
+        """(slot code, field) of an assignable field expression."""
+        if e.kind == "field":
+            return str(e.value.slot), e.value
+        if e.kind == "op" and e.op == "access_field":
+            base, h, rep = self.header_ref(e.left)
+            f = rep.fields[e.value]
+            if h is not None:
+                return str(h.base + e.value), f
+            return f"{base} + {e.value}", f
+        if e.kind == "stack_field":
+            st, fi = e.value
+            return f"_idx({self.stack_bases(st)}, P[{st.next_slot}] - 1, {st.name!r}) + {fi}", st.headers[0].fields[fi]
+        raise JsonLoadError(e.path, "expected an assignable field")
+
+    # ------------------------------------------------------------ primitives
+    def set_valid_code(self, w: _Writer, ind: int, base: str, h: Header | None, rep: Header):
+        """Mark a header valid; a union member invalidates its siblings."""
+        voff = rep.valid_slot - rep.base
+        if h is not None:
+            w(ind, f"P[{h.valid_slot}] = 1")
+            if h.union is not None:
+                for other in h.union.headers:
+                    if other is not h:
+                        w(ind, f"P[{other.valid_slot}] = 0")
+        else:
+            w(ind, f"P[{base} + {voff}] = 1")
+
+    def copy_header_code(self, w: _Writer, ind: int, dst: Expr, src: Expr):
+        db, dh, drep = self.header_ref(dst)
+        sb, sh, srep = self.header_ref(src)
+        n = drep.nslots
+        if srep.nslots != n:
+            raise JsonLoadError(dst.path, "assign_header between different header types")
+        dv = drep.valid_slot - drep.base
+        sv = srep.valid_slot - srep.base
+        t = self.fresh("s")
+        u = self.fresh("d")
+        w(ind, f"{t} = {sb}")
+        w(ind, f"{u} = {db}")
+        w(ind, f"if P[{t} + {sv}]:")
+        w(ind + 1, f"P[{u}:{u} + {n}] = P[{t}:{t} + {n}]")
+        if dh is not None and dh.union is not None:
+            for other in dh.union.headers:
+                if other is not dh:
+                    w(ind + 1, f"P[{other.valid_slot}] = 0")
+        w(ind, "else:")
+        w(ind + 1, f"P[{u} + {dv}] = 0")
+
+    def primitive(self, w: _Writer, ind: int, p: Primitive, in_parser: bool = False):
+        op = p.op
+        a = p.params
+
+        def need(n: int):
+            if len(a) < n:
+                raise JsonLoadError(p.path, f"primitive {op!r} needs {n} parameters, got {len(a)}")
+
+        if op in ("assign", "modify_field"):
+            need(2)
+            dst, src = a[0], a[1]
+            if dst.kind in ("header",) or (dst.kind == "op" and dst.op in ("dereference_header_stack", "access_union_header")):
+                self.copy_header_code(w, ind, dst, src)
+                return
+            slot, f = self.lvalue(dst)
+            if f.varbit:
+                self.assign_vl(w, ind, slot, f, src)
+                return
+            w(ind, f"P[{slot}] = {self.expr(src)} & {bits.mask(f.width)}")
+        elif op == "assign_VL":
+            need(2)
+            slot, f = self.lvalue(a[0])
+            self.assign_vl(w, ind, slot, f, a[1])
+        elif op in ("assign_header", "copy_header"):
+            need(2)
+            self.copy_header_code(w, ind, a[0], a[1])
+        elif op == "assign_union":
+            need(2)
+            di, du = self.union_ref(a[0])
+            si, su = self.union_ref(a[1])
+            if di is not None or si is not None:
+                raise JsonLoadError(p.path, "assign_union on union stack elements is not supported")
+            for dh, sh in zip(du.headers, su.headers):
+                self.copy_header_code(w, ind, Expr("header", dh, path=p.path), Expr("header", sh, path=p.path))
+        elif op in ("assign_header_stack", "assign_union_stack"):
+            need(2)
+            d, s = a[0].value, a[1].value
+            if op == "assign_header_stack":
+                pairs = list(zip(d.headers, s.headers))
+            else:
+                pairs = [(dh, sh) for du, su in zip(d.unions, s.unions) for dh, sh in zip(du.headers, su.headers)]
+            for dh, sh in pairs:
+                n = dh.nslots
+                w(ind, f"P[{dh.base}:{dh.base + n}] = P[{sh.base}:{sh.base + n}]")
+            w(ind, f"P[{d.next_slot}] = P[{s.next_slot}]")
+        elif op in ("push", "pop"):
+            need(2)
+            st = a[0]
+            fn = "_push" if op == "push" else "_pop"
+            if st.kind == "stack":
+                s = st.value
+                if s.headers:
+                    w(ind, f"{fn}(P, {self.stack_bases(s)}, {s.headers[0].nslots}, {s.next_slot}, {self.expr(a[1])})")
+            elif st.kind == "union_stack":
+                us = st.value
+                if us.unions:
+                    t = self.fresh("n")
+                    w(ind, f"{t} = {self.expr(a[1])}")
+                    nm = len(us.unions[0].headers)
+                    for mi in range(nm):
+                        bases = self.const(tuple(u.headers[mi].base for u in us.unions), "ub")
+                        nxt = us.next_slot if mi == nm - 1 else None
+                        w(ind, f"{fn}(P, {bases}, {us.unions[0].headers[mi].nslots}, {nxt}, {t})")
+            else:
+                raise JsonLoadError(p.path, f"{op} needs a header stack")
+        elif op == "add_header":
+            need(1)
+            base, h, rep = self.header_ref(a[0])
+            voff = rep.valid_slot - rep.base
+            t = self.fresh("h")
+            w(ind, f"{t} = {base}")
+            w(ind, f"if not P[{t} + {voff}]:")
+            nf = rep.valid_slot - rep.base
+            w(ind + 1, f"P[{t}:{t} + {nf}] = {self.const([0] * nf, 'z')}")
+            self.set_valid_code(w, ind + 1, t, h, rep)
+            w(ind + 1, f"K.length += {rep.nbytes}")
+        elif op == "remove_header":
+            need(1)
+            base, h, rep = self.header_ref(a[0])
+            voff = rep.valid_slot - rep.base
+            t = self.fresh("h")
+            w(ind, f"{t} = {base}")
+            w(ind, f"if P[{t} + {voff}]:")
+            w(ind + 1, f"P[{t} + {voff}] = 0")
+            w(ind + 1, f"K.length -= {rep.nbytes}")
+        elif op in ("mark_to_drop", "drop"):
+            sm = self.env["std"]
+            w(ind, f"P[{sm['egress_spec'].slot}] = {self.env['drop_port'] & bits.mask(sm['egress_spec'].width)}")
+            if sm.get("mcast_grp") is not None:
+                w(ind, f"P[{sm['mcast_grp'].slot}] = 0")
+        elif op == "exit":
+            w(ind, "K.exit = True")
+            w(ind, "return")
+        elif op == "no_op":
+            w(ind, "pass")
+        elif op in ("clone_ingress_pkt_to_egress", "clone_egress_pkt_to_egress"):
+            need(1)
+            fl = self.expr(a[1]) if len(a) > 1 else "0"
+            w(ind, f"K.clone = ({self.expr(a[0])}, {fl})")
+        elif op == "resubmit":
+            w(ind, f"K.resubmit = {self.expr(a[0]) if a else 0}")
+        elif op == "recirculate":
+            w(ind, f"K.recirc = {self.expr(a[0]) if a else 0}")
+        elif op == "generate_digest":
+            need(2)
+            w(ind, f"K.learn = ({self.expr(a[0])}, {self.expr(a[1])})")
+        elif op == "truncate":
+            need(1)
+            w(ind, f"K.truncate = {self.expr(a[0])}")
+        elif op == "count":
+            need(2)
+            c = self.env["counters"][a[0].value.name]
+            w(ind, f"{self.const(c, 'ctr')}.count({self.expr(a[1])}, K.ingress_len)")
+        elif op == "execute_meter":
+            need(3)
+            m = self.env["meters"][a[0].value.name]
+            slot, f = self.lvalue(a[2])
+            w(ind, f"P[{slot}] = {self.const(m, 'mtr')}.execute({self.expr(a[1])}, K.ingress_len) & {bits.mask(f.width)}")
+        elif op == "register_read":
+            need(3)
+            slot, f = self.lvalue(a[0])
+            r = self.env["registers"][a[1].value.name]
+            w(ind, f"P[{slot}] = {self.const(r, 'reg')}.dp_read({self.expr(a[2])}) & {bits.mask(f.width)}")
+        elif op == "register_write":
+            need(3)
+            r = self.env["registers"][a[0].value.name]
+            rs = a[0].value
+            w(ind, f"{self.const(r, 'reg')}.dp_write({self.expr(a[1])}, {self.expr(a[2])})")
+        elif op == "modify_field_with_hash_based_offset":
+            need(4)
+            slot, f = self.lvalue(a[0])
+            calc = self.calc_fn(a[2].value)
+            base = self.expr(a[1])
+            size = self.expr(a[3])
+            t = self.fresh("sz")
+            w(ind, f"{t} = {size}")
+            w(ind, f"P[{slot}] = (({base}) + ({calc}(P, K) % {t}) if {t} else ({base})) & {bits.mask(f.width)}")
+        elif op == "modify_field_rng_uniform":
+            need(3)
+            slot, f = self.lvalue(a[0])
+            lo, hi = self.expr(a[1]), self.expr(a[2])
+            t1, t2 = self.fresh("lo"), self.fresh("hi")
+            w(ind, f"{t1} = {lo}")
+            w(ind, f"{t2} = {hi}")
+            w(ind, f"P[{slot}] = (_randint({t1}, {t2}) if {t1} <= {t2} else {t1}) & {bits.mask(f.width)}")
+        elif op == "log_msg":
+            need(1)
+            fmt = a[0].value if a[0].kind == "string" else ""
+            vals = ", ".join(self.expr(x) for x in a[1].value) if len(a) > 1 and a[1].kind == "vector" else ""
+            w(ind, f"if _LOG is not None: _LOG({fmt!r}, ({vals}{',' if vals else ''}))")
+        elif op in ("assert", "assume"):
+            need(1)
+            w(ind, f"_assert({self.expr(a[0])}, {p.path!r})")
+        elif op in ("add_to_field", "subtract_from_field", "add", "subtract", "bit_and",
+                    "bit_or", "bit_xor", "shift_left", "shift_right"):
+            # P4_14-era primitives (kept for completeness)
+            slot, f = self.lvalue(a[0])
+            if op in ("add_to_field", "subtract_from_field"):
+                sym = "+" if op == "add_to_field" else "-"
+                rhs = f"P[{slot}] {sym} {self.expr(a[1])}"
+            else:
+                need(3)
+                sym = {"add": "+", "subtract": "-", "bit_and": "&", "bit_or": "|", "bit_xor": "^",
+                       "shift_left": "<<", "shift_right": ">>"}[op]
+                rhs = f"{self.expr(a[1])} {sym} {self.expr(a[2])}"
+            w(ind, f"P[{slot}] = ({rhs}) & {bits.mask(f.width)}")
+        else:
+            raise JsonLoadError(p.path, f"unsupported primitive {op!r}")
+
+    def assign_vl(self, w: _Writer, ind: int, slot: str, f: FieldRef, src: Expr):
+        if src.kind != "field" or not src.value.varbit:
+            raise JsonLoadError(src.path, "assign_VL needs a varbit source field")
+        sf = src.value
+        w(ind, f"P[{slot}] = P[{sf.slot}]")
+        if f.header.vl_slot is not None and sf.header.vl_slot is not None:
+            w(ind, f"P[{f.header.vl_slot}] = P[{sf.header.vl_slot}]")
+
+    # ------------------------------------------------------------ actions
+    def gen_action(self, act: Action) -> str:
+        name = f"act_{act.id}"
+        w = self.w
+        w(0, f"def {name}(P, D, K):")
+        prims = act.primitives
+        has_jump = any(p.op in ("_jump", "_jump_if_zero") for p in prims)
+        if not prims:
+            w(1, "return")
+        elif not has_jump:
+            for p in prims:
+                self.primitive(w, 1, p)
+        else:
+            w(1, "pc = 0")
+            w(1, "steps = 0")
+            w(1, "while True:")
+            w(2, "steps += 1")
+            w(2, "if steps > 1000000: raise PipelineError('action loop does not terminate')")
+            for i, p in enumerate(prims):
+                w(2, f"{'if' if i == 0 else 'elif'} pc == {i}:")
+                if p.op == "_jump":
+                    w(3, f"pc = {self.expr(p.params[0])}")
+                elif p.op == "_jump_if_zero":
+                    w(3, f"pc = {self.expr(p.params[1])} if ({self.expr(p.params[0])}) == 0 else {i + 1}")
+                else:
+                    self.primitive(w, 3, p)
+                    w(3, f"pc = {i + 1}")
+            w(2, "else:")
+            w(3, "return")
+        w(0, "")
+        return name
+
+    # ------------------------------------------------------------ calculations
+    def serialize_items(self, w: _Writer, ind: int, items: list, acc: str, n: str):
+        """Append (value, width) items to the bit accumulator `acc`/`n`; items is a
+        list of CalcInput (field / hexstr / header)."""
+        for it in items:
+            if it.kind == "field":
+                f = it.field
+                cond = None if f.header.metadata else f"P[{f.header.valid_slot}]"
+                ind2 = ind
+                if cond:
+                    w(ind, f"if {cond}:")
+                    ind2 = ind + 1
+                if f.varbit:
+                    w(ind2, f"{acc} = ({acc} << P[{f.header.vl_slot}]) | P[{f.slot}]")
+                    w(ind2, f"{n} += P[{f.header.vl_slot}]")
+                else:
+                    w(ind2, f"{acc} = ({acc} << {f.width}) | P[{f.slot}]")
+                    w(ind2, f"{n} += {f.width}")
+            elif it.kind == "hexstr":
+                w(ind, f"{acc} = ({acc} << {it.width}) | {it.value & bits.mask(it.width)}")
+                w(ind, f"{n} += {it.width}")
+            elif it.kind == "header":
+                h = it.header
+                w(ind, f"if P[{h.valid_slot}]:")
+                v, width = self.header_value(h)
+                if width is None:
+                    w(ind + 1, f"_v, _w = {v}")
+                    w(ind + 1, f"{acc} = ({acc} << _w) | _v")
+                    w(ind + 1, f"{n} += _w")
+                else:
+                    w(ind + 1, f"{acc} = ({acc} << {width}) | {v}")
+                    w(ind + 1, f"{n} += {width}")
+
+    def header_value(self, h: Header) -> tuple[str, int | None]:
+        """Code for a header's bits as one int (width None: varbit, code yields
+        (value, width))."""
+        if h.type.varbit_index is not None:
+            return f"_ser_vl(P, {self.vl_layout(h)})", None
+        total = h.type.fixed_bits
+        parts = []
+        pos = total
+        for f in h.fields:
+            pos -= f.width
+            if f.width == 0:
+                continue
+            parts.append(f"(P[{f.slot}] << {pos})" if pos else f"P[{f.slot}]")
+        return ("(" + " | ".join(parts) + ")") if parts else "0", total
+
+    def vl_layout(self, h: Header) -> str:
+        layout = (h.base, tuple(None if f.varbit else f.width for f in h.fields), h.vl_slot, h.valid_slot)
+        return self.const(layout, "vl")
+
+    def calc_fn(self, calc: Calculation, payload_order: list[Header] | None = None) -> str:
+        key = ("calc", id(calc))
+        if key in self.consts:
+            return self.consts[key]
+        name = f"calc_{calc.id}_{self.fresh('')}"
+        self.consts[key] = name
+        w = _Writer()
+        w(0, f"def {name}(P, K):")
+        w(1, "acc = 0")
+        w(1, "n = 0")
+        items = [x for x in calc.inputs if x.kind != "payload"]
+        has_payload = any(x.kind == "payload" for x in calc.inputs)
+        self.serialize_items(w, 1, items, "acc", "n")
+        if HASH_PAD_FRONT:
+            w(1, "buf = acc.to_bytes((n + 7) >> 3, 'big')")
+        else:
+            w(1, "pad = (-n) & 7")
+            w(1, "buf = (acc << pad).to_bytes((n + pad) >> 3, 'big')")
+        if has_payload:
+            # headers after the last included one (deparser order), then the payload
+            order = self.deparse_order()
+            last = -1
+            for it in calc.inputs:
+                h = it.field.header if it.kind == "field" else it.header if it.kind == "header" else None
+                if h is not None and h in order:
+                    last = max(last, order.index(h))
+            rest = order[last + 1:]
+            if rest:
+                w(1, "parts = [buf]")
+                for h in rest:
+                    self.emit_header(w, 1, h, "parts")
+                w(1, "buf = b''.join(parts)")
+            w(1, "buf = buf + K.payload()")
+        if calc.algo == "csum16":
+            w(1, "return _csum16(buf)")
+        else:
+            try:
+                algo = self.env["hash"](calc.algo)
+            except Exception as e:  # unknown algorithm name
+                raise JsonLoadError(f"calculations[{calc.name}]", f"unsupported hash algorithm {calc.algo!r}: {e}") from None
+            self.calc_algos[calc.name] = algo
+            w(1, f"return {self.const(algo, 'algo')}(buf)")
+        w(0, "")
+        self.extra_lines.extend(w.lines)
+        return name
+
+    def deparse_order(self) -> list[Header]:
+        d = self.prog.deparsers.get("deparser") or next(iter(self.prog.deparsers.values()), None)
+        return d.order if d is not None else []
+
+    def emit_header(self, w: _Writer, ind: int, h: Header, out: str):
+        w(ind, f"if P[{h.valid_slot}]:")
+        if h.type.varbit_index is not None:
+            w(ind + 1, f"_v, _w = _ser_vl(P, {self.vl_layout(h)})")
+            w(ind + 1, f"{out}.append(_v.to_bytes(_w >> 3, 'big'))")
+        else:
+            v, width = self.header_value(h)
+            w(ind + 1, f"{out}.append({v}.to_bytes({(width + 7) // 8}, 'big'))")
+
+    # ------------------------------------------------------------ parser
+    def gen_parser(self, prs: Parser) -> str:
+        names = {}
+        for st in prs.states.values():
+            names[st.name] = f"ps_{prs.id}_{st.id}_{self.fresh('')}"
+        for st in prs.states.values():
+            self.gen_state(st, names)
+        w = self.w
+        fname = f"parse_{prs.id}"
+        init = names[prs.init_state] if prs.init_state else "None"
+        w(0, f"def {fname}(P, K, b):")
+        w(1, f"s = {init}")
+        w(1, "o = 0")
+        w(1, "n = 0")
+        w(1, "try:")
+        w(2, "while s is not None:")
+        w(3, "s, o = s(P, K, b, o)")
+        w(3, "n += 1")
+        w(3, "if n > 100000: raise _perr(K, o, _CODES['ParserTimeout'])")
+        w(2, "K.off = o")
+        w(1, "except ParserError as e:")
+        w(2, "K.err = e.code")
+        w(0, "")
+        return fname
+
+    def extract_code(self, w: _Writer, ind: int, tgt, vl_expr: Expr | None):
+        kind, obj = tgt
+        codes = self.codes
+        if kind == "regular":
+            h = obj
+            if vl_expr is not None or h.type.varbit_index is not None:
+                nbits = self.expr(vl_expr) if vl_expr is not None else "0"
+                w(ind, f"o = _extract_vl(P, K, b, o, {self.vl_layout(h)}, {nbits}, {h.type.max_length or 0}, _CODES)")
+                if h.union is not None:
+                    for other in h.union.headers:
+                        if other is not h:
+                            w(ind, f"P[{other.valid_slot}] = 0")
+                return
+            self.extract_fixed(w, ind, str(h.base), h, h)
+            return
+        if kind == "stack":
+            st = obj
+            if not st.headers:
+                raise JsonLoadError("", f"extract into empty stack {st.name}")
+            rep = st.headers[0]
+            t = self.fresh("i")
+            w(ind, f"{t} = P[{st.next_slot}]")
+            w(ind, f"if {t} >= {len(st.headers)}: raise _perr(K, o, {codes['StackOutOfBounds']})")
+            if vl_expr is not None or rep.type.varbit_index is not None:
+                nbits = self.expr(vl_expr) if vl_expr is not None else "0"
+                layouts = self.const(tuple((h.base, tuple(None if f.varbit else f.width for f in h.fields), h.vl_slot, h.valid_slot) for h in st.headers), "vls")
+                w(ind, f"o = _extract_vl(P, K, b, o, {layouts}[{t}], {nbits}, {rep.type.max_length or 0}, _CODES)")
+            else:
+                bvar = self.fresh("B")
+                w(ind, f"{bvar} = {self.stack_bases(st)}[{t}]")
+                self.extract_fixed(w, ind, bvar, None, rep)
+            w(ind, f"P[{st.next_slot}] = {t} + 1")
+            return
+        if kind == "union_stack":
+            us, mi = obj
+            if not us.unions:
+                raise JsonLoadError("", f"extract into empty union stack {us.name}")
+            rep = us.unions[0].headers[mi]
+            t = self.fresh("i")
+            w(ind, f"{t} = P[{us.next_slot}]")
+            w(ind, f"if {t} >= {len(us.unions)}: raise _perr(K, o, {codes['StackOutOfBounds']})")
+            bvar = self.fresh("B")
+            w(ind, f"{bvar} = {self.const(tuple(u.headers[mi].base for u in us.unions), 'ub')}[{t}]")
+            self.extract_fixed(w, ind, bvar, None, rep)
+            # a union member becoming valid invalidates its siblings
+            for oi in range(len(us.unions[0].headers)):
+                if oi != mi:
+                    ob = self.const(tuple(u.headers[oi].valid_slot for u in us.unions), "uv")
+                    w(ind, f"P[{ob}[{t}]] = 0")
+            w(ind, f"P[{us.next_slot}] = {t} + 1")
+            return
+        raise JsonLoadError("", f"bad extract target {kind}")
+
+    def extract_fixed(self, w: _Writer, ind: int, base: str, h: Header | None, rep: Header):
+        nb = rep.nbytes
+        total = rep.type.fixed_bits
+        w(ind, f"if len(b) - o < {nb}: raise _perr(K, o, {self.codes['PacketTooShort']})")
+        fields = [f for f in rep.fields]
+        static = h is not None
+        if nb > 0:
+            w(ind, f"v = int.from_bytes(b[o:o + {nb}], 'big')")
+            pad = nb * 8 - total
+            pos = total + pad
+            for k, f in enumerate(fields):
+                pos -= f.width
+                slot = str(h.base + k) if static else f"{base} + {k}"
+                if f.width == 0:
+                    w(ind, f"P[{slot}] = 0")
+                    continue
+                if k == 0 and pos == 0:
+                    w(ind, f"P[{slot}] = v")
+                elif k == 0 and pad == 0:
+                    w(ind, f"P[{slot}] = v >> {pos}")
+                elif pos == 0:
+                    w(ind, f"P[{slot}] = v & {bits.mask(f.width)}")
+                else:
+                    w(ind, f"P[{slot}] = (v >> {pos}) & {bits.mask(f.width)}")
+        if static:
+            self.set_valid_code(w, ind, base, h, rep)
+        else:
+            w(ind, f"P[{base} + {rep.valid_slot - rep.base}] = 1")
+        if nb:
+            w(ind, f"o += {nb}")
+
+    def gen_state(self, st: ParseState, names: dict[str, str]):
+        w = self.w
+        w(0, f"def {names[st.name]}(P, K, b, o):")
+        D = None  # noqa: F841  (parser primitives have no action data)
+        for op in st.ops:
+            if op.op in ("extract", "extract_VL"):
+                self.extract_code(w, 1, op.params[0], op.params[1] if op.op == "extract_VL" else None)
+            elif op.op == "set":
+                dst, src = op.params
+                slot, f = self.lvalue(dst)
+                if f.varbit:
+                    self.assign_vl(w, 1, slot, f, src)
+                else:
+                    w(1, f"P[{slot}] = {self.expr(src)} & {bits.mask(f.width)}")
+            elif op.op == "verify":
+                cond, err = op.params
+                w(1, f"if not ({self.expr(cond)}): raise _perr(K, o, {self.expr(err)})")
+            elif op.op == "shift":
+                w(1, f"_n = {self.expr(op.params[0])}")
+                w(1, f"if len(b) - o < _n: raise _perr(K, o, {self.codes['PacketTooShort']})")
+                w(1, "o += _n")
+            elif op.op == "advance":
+                w(1, f"_n = {self.expr(op.params[0])}")
+                w(1, f"if _n % 8: raise _perr(K, o, {self.codes['ParserInvalidArgument']})")
+                w(1, f"if len(b) - o < (_n >> 3): raise _perr(K, o, {self.codes['PacketTooShort']})")
+                w(1, "o += _n >> 3")
+            elif op.op == "primitive":
+                prim = op.params[0]
+                if prim.op == "exit":
+                    raise JsonLoadError(prim.path, "exit is not allowed in a parser")
+                self.primitive(w, 1, prim, in_parser=True)
+        # transition
+        trans = st.transitions
+        default = next((t for t in trans if t.type == "default"), None)
+        nonde = [t for t in trans if t.type != "default"]
+
+        def target(t):
+            return names[t.next_state] if t.next_state is not None else "None"
+        if nonde and st.key:
+            la_need = 0
+            for e in st.key:
+                if e.kind == "lookahead":
+                    off, wd = e.value
+                    la_need = max(la_need, off // 8 + (wd + 7) // 8)
+            if la_need:
+                w(1, f"if len(b) - o < {la_need}: raise _perr(K, o, {self.codes['PacketTooShort']})")
+            # padded key: each component byte-padded, concatenated
+            parts = []
+            total_bytes = 0
+            for e, wd in reversed(list(zip(st.key, st.key_widths))):
+                if e.kind == "lookahead":
+                    off, lw = e.value
+                    code = f"((int.from_bytes(b[o:o + {(off + lw + 7) // 8}], 'big') >> {((off + lw + 7) // 8) * 8 - off - lw}) & {bits.mask(lw)})"
+                elif e.kind == "field":
+                    code = f"P[{e.value.slot}]"
+                elif e.kind == "valid":
+                    code = f"P[{e.value.valid_slot}]"
+                else:
+                    code = self.expr(e)
+                    if e.kind in ("stack_field", "union_stack_field"):
+                        fw = wd
+                        code = f"({code} & {bits.mask(fw)})"
+                parts.append(f"({code} << {total_bytes * 8})" if total_bytes else code)
+                total_bytes += (wd + 7) // 8
+            w(1, f"k = {' | '.join(reversed(parts))}")
+            for t in nonde:
+                if t.type == "hexstr":
+                    if t.mask is None:
+                        w(1, f"if k == {t.value}: return ({target(t)}, o)")
+                    else:
+                        w(1, f"if (k & {t.mask}) == {t.value & t.mask}: return ({target(t)}, o)")
+                else:  # parse_vset
+                    vs = self.env["vsets"][t.value]
+                    widths = self.const(tuple(st.key_widths), "kw")
+                    w(1, f"if {self.const(vs, 'vs')}.match_padded(k, {widths}, {t.mask if t.mask is not None else 'None'}): return ({target(t)}, o)")
+        w(1, f"return ({target(default) if default else 'None'}, o)")
+        w(0, "")
+
+    # ------------------------------------------------------------ deparser
+    def gen_deparser(self) -> str:
+        w = self.w
+        w(0, "def deparse(P, payload):")
+        w(1, "out = []")
+        for h in self.deparse_order():
+            self.emit_header(w, 1, h, "out")
+        w(1, "out.append(payload)")
+        w(1, "return b''.join(out)")
+        w(0, "")
+        return "deparse"
+
+    # ------------------------------------------------------------ checksums
+    def gen_checksums(self) -> tuple[str, str]:
+        w = self.w
+        w(0, "def cks_verify(P, K):")
+        w(1, "bad = False")
+        for c in self.prog.checksums:
+            if not c.verify:
+                continue
+            fn = self.calc_fn(c.calculation)
+            ind = 1
+            if c.if_cond is not None:
+                w(1, f"if {self.expr(c.if_cond)}:")
+                ind = 2
+            w(ind, f"if ({fn}(P, K) & {bits.mask(c.target.width)}) != P[{c.target.slot}]: bad = True")
+        w(1, "return bad")
+        w(0, "")
+        w(0, "def cks_update(P, K):")
+        w(1, "pass")
+        for c in self.prog.checksums:
+            if not c.update:
+                continue
+            fn = self.calc_fn(c.calculation)
+            ind = 1
+            if c.if_cond is not None:
+                w(1, f"if {self.expr(c.if_cond)}:")
+                ind = 2
+            w(ind, f"P[{c.target.slot}] = {fn}(P, K) & {bits.mask(c.target.width)}")
+        w(0, "")
+        return "cks_verify", "cks_update"
+
+    # ------------------------------------------------------------ pipelines
+    def gen_pipeline(self, pl: Pipeline) -> str:
+        w = self.w
+        fnames: dict[str, str] = {}
+        for n in list(pl.tables) + list(pl.conditionals) + list(pl.action_calls):
+            fnames[n] = f"nd_{pl.id}_{self.fresh('')}"
+
+        def ref(n):
+            return fnames[n] if n is not None else "None"
+
+        for t in pl.tables.values():
+            self.gen_table(t, fnames, ref)
+        for c in pl.conditionals.values():
+            w(0, f"def {fnames[c.name]}(P, K):")
+            w(1, f"return {ref(c.true_next)} if {self.expr(c.expr)} else {ref(c.false_next)}")
+            w(0, "")
+        for c in pl.action_calls.values():
+            w(0, f"def {fnames[c.name]}(P, K):")
+            w(1, f"{self.const(c.action, 'a')}.fn(P, (), K)")
+            w(1, f"return None if K.exit else {ref(c.next_node)}")
+            w(0, "")
+        return ref(pl.init_table)
+
+    def key_code(self, t: Table) -> str:
+        parts = []
+        for k in t.keys:
+            if isinstance(k.target, Header):
+                c = f"P[{k.target.valid_slot}]"
+            else:
+                c = f"P[{k.target.slot}]"
+                if k.mask is not None:
+                    c = f"({c} & {k.mask})"
+            parts.append(c)
+        if not parts:
+            return "()"
+        return "(" + ", ".join(parts) + ",)"
+
+    def gen_table(self, t: Table, fnames: dict, ref):
+        w = self.w
+        tab = self.env["tables"][t.name]
+        tl = self.const(tab.lookup, "lk")
+        can_exit = any(any(p.op == "exit" for p in a.primitives) for a in t.actions)
+        w(0, f"def {fnames[t.name]}(P, K):")
+        w(1, f"hit, e = {tl}({self.key_code(t)}, K.ingress_len)")
+        if t.direct_meter is not None:
+            spec = self.prog.meters[t.direct_meter]
+            if spec.result_target is not None:
+                w(1, "if hit and e.meter is not None:")
+                w(2, f"P[{spec.result_target.slot}] = e.meter.execute(K.ingress_len) & {bits.mask(spec.result_target.width)}")
+        if t.type == "simple":
+            w(1, "a = e.action")
+            w(1, "if a is not None: a.fn(P, e.data, K)")
+        else:
+            prof = self.env["profiles"][t.profile.name]
+            pc = self.const(prof, "prof")
+            w(1, "a = e.action")
+            w(1, "d = e.data")
+            w(1, "if getattr(e, 'group', None) is not None:")
+            if t.profile.selector_algo is not None:
+                sel = self.selector_fn(t.profile)
+                w(2, f"m = {pc}.select(e.group, {sel}(P, K))")
+            else:
+                w(2, f"m = {pc}.select(e.group, 0)")
+            w(2, "a = m.action; d = m.data")
+            w(1, "elif getattr(e, 'member', None) is not None:")
+            w(2, f"m = _member({pc}, e.member)")
+            w(2, "a = m.action; d = m.data")
+            w(1, "if a is not None: a.fn(P, d, K)")
+            self.g["_member"] = _member_of
+        if can_exit:
+            w(1, "if K.exit: return None")
+        nt = t.next_tables
+        if "__HIT__" in nt or "__MISS__" in nt:
+            hn = nt.get("__HIT__", t.base_default_next)
+            mn = nt.get("__MISS__", t.base_default_next)
+            w(1, f"return {ref(hn)} if hit else {ref(mn)}")
+        else:
+            targets = {a.id: nt.get(a.name, t.base_default_next) for a in t.actions}
+            distinct = set(targets.values())
+            if len(distinct) <= 1:
+                only = next(iter(distinct)) if distinct else t.base_default_next
+                if t.type == "simple":
+                    w(1, f"return {ref(only)}")
+                else:
+                    w(1, f"return {ref(only)} if a is not None else {ref(t.base_default_next)}")
+            else:
+                w(1, "if a is None: return " + ref(t.base_default_next))
+                first = True
+                for aid, n in targets.items():
+                    w(1, f"{'if' if first else 'elif'} a.id == {aid}: return {ref(n)}")
+                    first = False
+                w(1, f"return {ref(t.base_default_next)}")
+        w(0, "")
+
+    def selector_fn(self, prof) -> str:
+        calc = Calculation(f"{prof.name}.selector", prof.id, prof.selector_algo,
+                           [CalcInput("field", field=f) for f in prof.selector_inputs])
+        return self.calc_fn(calc)
+
+    # ------------------------------------------------------------ build
+    def build(self) -> dict[str, Any]:
+        prog = self.prog
+        for a in prog.actions:
+            self.gen_action(a)
+        parsers = {name: self.gen_parser(p) for name, p in prog.parsers.items()}
+        self.gen_deparser()
+        self.gen_checksums()
+        starts = {name: self.gen_pipeline(pl) for name, pl in prog.pipelines.items()}
+        src = self.w.text() + "\n".join(self.extra_lines) + "\n"
+        try:
+            code = compile(src, "<p4sw-generated>", "exec")
+        except SyntaxError as e:  # a generator bug, reported with context
+            line = src.splitlines()[e.lineno - 1] if e.lineno else ""
+            raise JsonLoadError("", f"internal code generation error: {e.msg} in {line!r}") from None
+        exec(code, self.g)
+        for a in prog.actions:
+            a.fn = self.g[f"act_{a.id}"]
+        out = {
+            "parsers": {n: self.g[f] for n, f in parsers.items()},
+            "pipelines": {n: (self.g[s] if s != "None" else None) for n, s in starts.items()},
+            "deparse": self.g["deparse"],
+            "cks_verify": self.g["cks_verify"],
+            "cks_update": self.g["cks_update"],
+            "source": src,
+            "calculations": self.calc_algos,
+        }
+        return out
+
+
+def _member_of(prof, handle):
+    """Member lookup on an ActionProfile (tables.py owns the class)."""
+    getm = getattr(prof, "get_member", None)
+    if getm is not None:
+        return getm(handle)
+    return prof.members[handle]
+
+
+def generate(prog: Program, env: dict[str, Any]) -> dict[str, Any]:
+    """Generate and compile all per-packet functions for `prog`."""
+    return CodeGen(prog, env).build()

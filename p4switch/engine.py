@@ -1,0 +1,396 @@
+"""The per-packet machinery: packet context, parse value sets, digests, and the
+traffic manager that runs parser -> ingress -> TM -> egress -> deparser in
+simple_switch's order (clone, digest, resubmit, multicast, drop, unicast after
+ingress; E2E clone, drop, deparse, recirculate after egress).
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import PipelineError
+
+# standard_metadata.instance_type values (v1model / simple_switch)
+PKT_NORMAL = 0
+PKT_INGRESS_CLONE = 1
+PKT_EGRESS_CLONE = 2
+PKT_COALESCED = 3
+PKT_RECIRC = 4
+PKT_REPLICATION = 5
+PKT_RESUBMIT = 6
+
+MAX_LOOPS = 100          # resubmit + recirculate passes per injected packet
+
+STD_FIELDS = ("ingress_port", "egress_spec", "egress_port", "instance_type", "packet_length",
+              "enq_timestamp", "enq_qdepth", "deq_timedelta", "deq_qdepth",
+              "ingress_global_timestamp", "egress_global_timestamp", "mcast_grp",
+              "egress_rid", "checksum_error", "parser_error", "priority", "qid")
+
+
+class PacketCtx:
+    """Per-packet state outside the PHV (BMv2 keeps these in packet registers)."""
+    __slots__ = ("exit", "clone", "resubmit", "recirc", "learn", "truncate",
+                 "length", "ingress_len", "buf", "off", "err")
+
+    def __init__(self, buf: bytes, length: int, ingress_len: int):
+        self.exit = False
+        self.clone = None        # (session, field list id)
+        self.resubmit = None     # field list id
+        self.recirc = None       # field list id
+        self.learn = None        # (receiver, learn list id)
+        self.truncate = None
+        self.length = length     # packet length register (add/remove_header adjust it)
+        self.ingress_len = ingress_len
+        self.buf = buf
+        self.off = 0
+        self.err = 0
+
+    def payload(self) -> bytes:
+        """The bytes after the parsed headers."""
+        return self.buf[self.off:]
+
+    def fresh_copy(self) -> "PacketCtx":
+        """A copy with cleared flags (BMv2 RegisterAccess::clear_all)."""
+        k = PacketCtx(self.buf, self.length, self.ingress_len)
+        k.off = self.off
+        return k
+
+
+class ParseValueSet:
+    """A parser value set (P4 `value_set`), filled by the control plane.
+
+    Values are in the compressed form (fields concatenated without padding),
+    `bitwidth` bits wide; the parser matches its byte-padded key against them."""
+
+    def __init__(self, name: str, bitwidth: int):
+        self.name = name
+        self.bitwidth = bitwidth
+        self.values: list[tuple[int, int | None]] = []
+
+    def add(self, value: int, mask: int | None = None) -> None:
+        e = (int(value), None if mask is None else int(mask))
+        if e not in self.values:
+            self.values.append(e)
+
+    def remove(self, value: int, mask: int | None = None) -> None:
+        e = (int(value), None if mask is None else int(mask))
+        if e in self.values:
+            self.values.remove(e)
+
+    def clear(self) -> None:
+        self.values.clear()
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def match_padded(self, key: int, widths: tuple[int, ...], mask: int | None) -> bool:
+        """Does the byte-padded transition key match a member (under `mask`,
+        also byte-padded)?"""
+        if not self.values:
+            return False
+        for v, vm in self.values:
+            pv = _pad(v, widths)
+            m = mask
+            if vm is not None:
+                pm = _pad(vm, widths)
+                m = pm if m is None else (m & pm)
+            if m is None:
+                if pv == key:
+                    return True
+            elif (pv & m) == (key & m):
+                return True
+        return False
+
+
+def _pad(v: int, widths: tuple[int, ...]) -> int:
+    """Compressed value -> byte-padded concatenation (BMv2 do_padding)."""
+    if len(widths) == 1:
+        return v
+    out = 0
+    rest = sum(widths)
+    for w in widths:
+        rest -= w
+        part = (v >> rest) & ((1 << w) - 1)
+        out = (out << (((w + 7) // 8) * 8)) | part
+    return out
+
+
+@dataclass
+class Digest:
+    """One learn message (generate_digest / digest())."""
+    receiver: int
+    list_id: int
+    name: str
+    values: tuple[int, ...]
+    fields: tuple[str, ...]
+
+
+@dataclass
+class _InJob:
+    data: bytes
+    port: int
+    itype: int
+    preserved: list | None
+    length: int
+
+
+class Engine:
+    """Packet processing over the generated functions. The Switch fills in
+    the attributes listed in `_bind`."""
+
+    def _bind(self, gen: dict, prog, drop_port: int, log):
+        self._gen = gen
+        self.drop_port = drop_port
+        self._log = log
+        self._parse = gen["parsers"].get("parser") or next(iter(gen["parsers"].values()), None)
+        self._ingress = gen["pipelines"].get("ingress")
+        self._egress = gen["pipelines"].get("egress")
+        self._deparse = gen["deparse"]
+        self._cks_verify = gen["cks_verify"]
+        self._cks_update = gen["cks_update"]
+        self._template = list(prog.template)
+        sm = {}
+        for name in STD_FIELDS:
+            f = None
+            for cand in (f"standard_metadata.{name}", f"intrinsic_metadata.{name}",
+                         f"queueing_metadata.{name}"):
+                f = prog.find_field(cand)
+                if f is not None:
+                    break
+            sm[name] = f
+        self._std = sm
+        self._slot = {k: (f.slot if f is not None else None) for k, f in sm.items()}
+        self._meta_slots = [f.slot for h in prog.headers.values() if h.metadata for f in h.fields]
+        self._field_lists = {fid: [f.slot for f in fl.fields] for fid, fl in prog.field_lists.items()}
+        self._learn_lists = prog.learn_lists
+        self._t0 = time.monotonic()
+        es = sm["egress_spec"]
+        self._es_mask = (1 << es.width) - 1 if es is not None else 0x1FF
+        self.stats: Counter = Counter()
+        self.digests: list[Digest] = []
+
+    # ---------------------------------------------------------------- helpers
+    def _now_us(self) -> int:
+        return int((time.monotonic() - self._t0) * 1e6)
+
+    def _set(self, P: list, name: str, value: int):
+        s = self._slot.get(name)
+        if s is not None:
+            f = self._std[name]
+            P[s] = value & ((1 << f.width) - 1)
+
+    def _get(self, P: list, name: str) -> int:
+        s = self._slot.get(name)
+        return P[s] if s is not None else 0
+
+    def _reset_metadata(self, P: list):
+        for s in self._meta_slots:
+            P[s] = 0
+
+    def _preserve(self, P: list, fl_id) -> list:
+        slots = self._field_lists.get(fl_id, ()) if fl_id is not None else ()
+        return [(s, P[s]) for s in slots]
+
+    def _session(self, session: int):
+        cs = self.clone_sessions
+        look = getattr(cs, "lookup", None)
+        try:
+            return look(session) if look is not None else cs.get(session)
+        except Exception:
+            return None
+
+    def _run(self, start, P, K):
+        n = start
+        while n is not None:
+            n = n(P, K)
+
+    def _parse_into(self, P: list, K: PacketCtx, data: bytes):
+        if self._parse is not None:
+            self._parse(P, K, data)
+        s = self._slot["parser_error"]
+        if s is not None:
+            P[s] = K.err
+        bad = self._cks_verify(P, K)
+        s = self._slot["checksum_error"]
+        if s is not None:
+            P[s] = 1 if bad else 0
+        if K.err:
+            self.stats["parser_error"] += 1
+        if bad:
+            self.stats["checksum_error"] += 1
+
+    # ---------------------------------------------------------------- TM
+    def process_packet(self, port: int, data: bytes) -> list[tuple[int, bytes]]:
+        """Run one packet through the switch; return the packets that leave, as
+        (egress_port, bytes), in the order simple_switch emits them."""
+        data = bytes(data)
+        out: list[tuple[int, bytes]] = []
+        self.stats["rx"] += 1
+        inq: deque = deque([_InJob(data, port, PKT_NORMAL, None, len(data))])
+        loops = 0
+        while inq:
+            job = inq.popleft()
+            if job.itype in (PKT_RESUBMIT, PKT_RECIRC):
+                loops += 1
+                if loops > MAX_LOOPS:
+                    self.stats["drop_loop_limit"] += 1
+                    continue
+            egq: deque = deque()
+            try:
+                self._ingress_pass(job, inq, egq)
+            except PipelineError as e:
+                self._fault("ingress", e)
+                continue
+            except Exception as e:  # an internal fault must not kill the switch
+                self._fault("ingress", PipelineError(f"{type(e).__name__}: {e}"))
+                continue
+            while egq:
+                P, K, eport = egq.popleft()
+                try:
+                    self._egress_pass(P, K, eport, inq, egq, out)
+                except PipelineError as e:
+                    self._fault("egress", e)
+                except Exception as e:
+                    self._fault("egress", PipelineError(f"{type(e).__name__}: {e}"))
+        self.stats["tx"] += len(out)
+        return out
+
+    def _fault(self, where: str, e: PipelineError):
+        self.stats["pipeline_error"] += 1
+        self.stats[f"drop_{where}_error"] += 1
+        if self._log is not None:
+            self._log(f"packet dropped in {where}: {e}")
+
+    def _ingress_pass(self, job: _InJob, inq: deque, egq: deque):
+        P = self._template[:]
+        K = PacketCtx(job.data, job.length, job.length)
+        sl = self._slot
+        if job.itype == PKT_NORMAL:
+            self._set(P, "ingress_port", job.port)
+        self._set(P, "packet_length", job.length)
+        self._set(P, "instance_type", job.itype)
+        if job.preserved:
+            for s, v in job.preserved:
+                P[s] = v
+        if sl["ingress_global_timestamp"] is not None:
+            self._set(P, "ingress_global_timestamp", self._now_us())
+        self._parse_into(P, K, job.data)
+        if self._ingress is not None:
+            self._run(self._ingress, P, K)
+        K.exit = False
+        egress_spec = P[sl["egress_spec"]] if sl["egress_spec"] is not None else 0
+        mgid = P[sl["mcast_grp"]] if sl["mcast_grp"] is not None else 0
+        # 1. ingress clone: the packet as it was when ingress started, parsed again
+        if K.clone is not None:
+            session, fl = K.clone
+            K.clone = None
+            cfg = self._session(session & 0xFFFF)
+            if cfg is not None:
+                P2 = self._template[:]
+                K2 = PacketCtx(job.data, job.length, job.length)
+                self._set(P2, "ingress_port", job.port)
+                self._parse_into(P2, K2, job.data)
+                self._reset_metadata(P2)
+                for s, v in self._preserve(P, fl):
+                    P2[s] = v
+                self._set(P2, "instance_type", PKT_INGRESS_CLONE)
+                self._clone_out(P2, K2, cfg, egq)
+            else:
+                self.stats["clone_no_session"] += 1
+        # 2. digest
+        if K.learn is not None:
+            self._learn(P, *K.learn)
+        # 3. resubmit
+        if K.resubmit is not None:
+            fl = K.resubmit
+            inq.append(_InJob(job.data, job.port, PKT_RESUBMIT, self._preserve(P, fl), job.length))
+            return
+        # 4. multicast
+        if mgid != 0:
+            self._set(P, "instance_type", PKT_REPLICATION)
+            self._multicast(P, K, mgid, egq)
+            return
+        # 5. drop
+        if egress_spec == self.drop_port:
+            self.stats["drop_ingress"] += 1
+            return
+        # 6. unicast
+        self._set(P, "instance_type", PKT_NORMAL)
+        egq.append((P, K, egress_spec))
+
+    def _clone_out(self, P, K, cfg, egq):
+        mgrp = getattr(cfg, "mgrp", None)
+        cport = getattr(cfg, "port", None)
+        trunc = getattr(cfg, "truncate", 0) or 0
+        if trunc:
+            K.truncate = trunc
+        if mgrp is not None:
+            self._multicast(P, K, mgrp, egq)
+        if cport is not None:
+            egq.append((P, K, cport))
+
+    def _multicast(self, P, K, grp, egq):
+        try:
+            reps = self.pre.replicate(grp)
+        except Exception:
+            reps = []
+        if not reps:
+            self.stats["drop_mcast_empty"] += 1
+        rs = self._slot["egress_rid"]
+        for rid, eport in reps:
+            P2 = P[:]
+            if rs is not None:
+                P2[rs] = rid & 0xFFFF
+            K2 = K.fresh_copy()
+            K2.truncate = K.truncate
+            egq.append((P2, K2, eport))
+
+    def _learn(self, P, receiver, list_id):
+        ll = self._learn_lists.get(list_id)
+        if ll is None:
+            self.stats["digest_unknown_list"] += 1
+            return
+        vals = tuple(P[f.slot] for f in ll.fields)
+        names = tuple(f"{f.header.name}.{f.name}" for f in ll.fields)
+        self.digests.append(Digest(receiver, list_id, ll.name, vals, names))
+
+    def _egress_pass(self, P, K, eport, inq, egq, out):
+        sl = self._slot
+        self._set(P, "egress_port", eport)
+        self._set(P, "egress_spec", self.drop_port + 1)
+        self._set(P, "packet_length", K.length)
+        if sl["egress_global_timestamp"] is not None:
+            self._set(P, "egress_global_timestamp", self._now_us())
+        K.exit = False
+        if self._egress is not None:
+            self._run(self._egress, P, K)
+        K.exit = False
+        # E2E clone: the packet as it is now, metadata reset, no deparse/parse
+        if K.clone is not None:
+            session, fl = K.clone
+            K.clone = None
+            cfg = self._session(session & 0xFFFF)
+            if cfg is not None:
+                P2 = P[:]
+                self._reset_metadata(P2)
+                for s, v in self._preserve(P, fl):
+                    P2[s] = v
+                self._set(P2, "instance_type", PKT_EGRESS_CLONE)
+                K2 = K.fresh_copy()
+                self._clone_out(P2, K2, cfg, egq)
+            else:
+                self.stats["clone_no_session"] += 1
+        if sl["egress_spec"] is not None and P[sl["egress_spec"]] == (self.drop_port & self._es_mask):
+            self.stats["drop_egress"] += 1
+            return
+        self._cks_update(P, K)
+        data = self._deparse(P, K.payload())
+        if K.truncate is not None and K.truncate < len(data):
+            data = data[:K.truncate]
+        if K.recirc is not None:
+            fl = K.recirc
+            inq.append(_InJob(data, eport, PKT_RECIRC, self._preserve(P, fl), len(data)))
+            return
+        out.append((eport, data))

@@ -1,0 +1,1 @@
+"""Topologies as networkx graphs, run as Linux network namespaces."""
