@@ -22,13 +22,14 @@ from typing import Callable
 from . import ast
 from .diagnostics import CompilerError, Diagnostic, Diagnostics, SourceCache, SourceLocation
 from .lexer import Lexer, Token, tokenize
-from .parser import ParseError, Parser, parse_text, parse_tokens
+from .parser import ParseError, Parser, parse_known_annotations, parse_text, parse_tokens
 from .preprocess import PreprocessOptions, preprocess_file, preprocess_text
 
 __all__ = [
-    "ast", "CompilerError", "Diagnostic", "Diagnostics", "SourceLocation", "Token",
-    "ParseError", "Parser", "CompileOptions", "Compilation", "parse_file", "parse_source",
-    "PreprocessOptions", "tokenize",
+    "ast", "CompilerError", "Diagnostic", "Diagnostics", "SourceCache", "SourceLocation", "Token",
+    "Lexer", "ParseError", "Parser", "CompileOptions", "Compilation", "parse_file", "parse_source",
+    "parse_stage", "parse_text", "parse_tokens", "parse_known_annotations", "PreprocessOptions",
+    "preprocess_file", "preprocess_text", "tokenize",
 ]
 
 
@@ -70,8 +71,21 @@ def parse_stage(comp: Compilation) -> None:
     comp.preprocessed = pp.text
     if comp.options.preprocess_only:
         return
-    tokens = Lexer(pp.text, pp.main_file).tokenize()
-    comp.program = Parser(tokens, comp.diags).parse_program()
+    comp.program = _parse(pp.text, pp.main_file, comp.diags)
+
+
+def _parse(text: str, name: str, diags: Diagnostics) -> ast.Program:
+    parser = Parser(Lexer(text, name).tokenize(), diags)
+    try:
+        program = parser.parse_program()
+    except CompilerError as exc:
+        # non-fatal errors found before this one (duplicates) come first, as in p4c
+        diags.record(exc)
+        if diags.errors and diags.errors[0] is not exc.diagnostic:
+            _raise_if_errors(diags)
+        raise
+    parse_known_annotations(program, diags, parser)
+    return program
 
 
 def parse_file(path: str, include_dirs: list[str] | tuple[str, ...] = (),
@@ -95,7 +109,7 @@ def parse_source(text: str, name: str = "<input>", include_dirs: list[str] | tup
     diags.sources.add_text(name, text)
     if preprocess:
         text = preprocess_text(text, name, PreprocessOptions(list(include_dirs))).text
-    prog = Parser(Lexer(text, name).tokenize(), diags).parse_program()
+    prog = _parse(text, name, diags)
     _raise_if_errors(diags)
     return prog
 
@@ -104,5 +118,9 @@ def _raise_if_errors(diags: Diagnostics) -> None:
     errs = diags.errors
     if errs:
         first = errs[0]
-        raise CompilerError(first.location, first.message, kind=first.kind, syntax=first.syntax,
-                            related=first.related)
+        if first.syntax:
+            exc: CompilerError = ParseError(first.location, first.message)
+        else:
+            exc = CompilerError(first.location, first.message, kind=first.kind, related=first.related)
+        exc.diagnostic = first
+        raise exc

@@ -11,6 +11,7 @@ source location being processed, no traceback unless P4PC_DEBUG=1),
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -19,6 +20,13 @@ from .diagnostics import CompilerError, Diagnostics
 from .preprocess import parse_define
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BUG, EXIT_NOT_IMPLEMENTED = 0, 1, 2, 3, 4
+
+# Everything after parsing (front end, evaluation, P4Info, mid end, BMv2 JSON; see
+# docs/p4pc-internals.md) is run by `p4compiler.driver.backend(comp) -> int` (exit
+# status), which reports through comp.diags / CompilerError and writes
+# comp.options.output_json / comp.options.p4runtime_files.  Without that module p4pc
+# says so and exits with EXIT_NOT_IMPLEMENTED.
+DRIVER_MODULE = "p4compiler.driver"
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -34,8 +42,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--p4runtime-files", dest="p4runtime_files", metavar="FILES",
                     help="comma-separated P4Info output files (.txtpb/.txt text, .json, .bin)")
     ap.add_argument("--p4runtime-format", dest="p4runtime_format", help=argparse.SUPPRESS)
-    ap.add_argument("--std", default="p4-16", choices=["p4-16", "p4_16"],
-                    help="source language (only P4_16 is supported)")
+    ap.add_argument("--std", default="p4-16", help="source language: p4-16 (P4_14 is not supported)")
+    ap.add_argument("--p4v", default=None, help="language version (16; p4c's old spelling of --std)")
     ap.add_argument("--target", default="bmv2")
     ap.add_argument("--arch", default="v1model")
     ap.add_argument("--parse-only", action="store_true", help="stop after parsing")
@@ -49,6 +57,11 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
+    std = (args.p4v or args.std).lower().replace("_", "-")
+    if std not in ("p4-16", "16"):
+        print(f"p4pc: error: unsupported language '{args.p4v or args.std}': only P4_16 is supported",
+              file=sys.stderr)
+        return EXIT_USAGE
     defines = dict(parse_define(d) for d in args.defines)
     opts = CompileOptions(
         source=args.source, include_dirs=args.include_dirs, defines=defines,
@@ -74,10 +87,20 @@ def main(argv: list[str] | None = None) -> int:
         if opts.parse_only:
             diags.print()
             return EXIT_OK
+        try:
+            driver = importlib.import_module(DRIVER_MODULE)
+        except ModuleNotFoundError as exc:
+            if exc.name != DRIVER_MODULE:
+                raise
+            diags.print()
+            print("p4pc: parsed successfully; name resolution, type checking, the mid end, "
+                  "BMv2 JSON and P4Info generation are not implemented yet", file=sys.stderr)
+            return EXIT_NOT_IMPLEMENTED
+        rc = driver.backend(comp)
         diags.print()
-        print("p4pc: parsed successfully; name resolution, type checking, the mid end, "
-              "BMv2 JSON and P4Info generation are not implemented yet", file=sys.stderr)
-        return EXIT_NOT_IMPLEMENTED
+        if diags.errors:
+            return EXIT_ERRORS
+        return rc if isinstance(rc, int) else EXIT_OK
     except CompilerError as exc:
         diags.record(exc)
         diags.print()

@@ -15,8 +15,8 @@ Design (why it looks like this):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Iterator, Optional, Union
+from dataclasses import dataclass, field, fields, replace
+from typing import Callable, Iterator, Optional, Union
 
 from .diagnostics import SourceLocation
 from .lexer import Token
@@ -45,6 +45,28 @@ class Node:
             n = stack.pop()
             yield n
             stack.extend(reversed(list(n.children())))
+
+    def transform(self, fn: Callable[["Node"], Optional["Node"]]) -> "Node":
+        """A rewritten copy, bottom-up: children first, then `fn(node)` on the node
+        rebuilt from them; `fn` returns a replacement or None to keep it.  Nodes
+        (and lists) with nothing changed are shared, not copied; locations stay.
+        For lowering passes that must not mutate the tree others still hold."""
+        changes = {}
+        for f in fields(self):
+            if f.name == "loc":
+                continue
+            v = getattr(self, f.name)
+            if isinstance(v, Node):
+                nv = v.transform(fn)
+                if nv is not v:
+                    changes[f.name] = nv
+            elif isinstance(v, list) and any(isinstance(x, Node) for x in v):
+                nl = [x.transform(fn) if isinstance(x, Node) else x for x in v]
+                if any(a is not b for a, b in zip(nl, v)):
+                    changes[f.name] = nl
+        node = replace(self, **changes) if changes else self
+        out = fn(node)
+        return node if out is None else out
 
 
 # ----------------------------------------------------------------- annotations
@@ -208,6 +230,15 @@ class Slice(Expression):
     expr: Expression
     hi: Expression
     lo: Expression
+
+
+@dataclass
+class PlusSlice(Expression):
+    """`e[lo +: width]`: `width` bits starting at bit `lo`."""
+
+    expr: Expression
+    lo: Expression
+    width: Expression
 
 
 @dataclass

@@ -24,10 +24,11 @@ parsed; these are non-fatal errors collected in `Diagnostics`.
 """
 from __future__ import annotations
 
+import sys
 from typing import Callable, Optional
 
 from . import ast as A
-from .diagnostics import CompilerError, Diagnostics, SourceLocation
+from .diagnostics import CompilerError, Diagnostic, Diagnostics, SourceLocation
 from .lexer import Token, tokenize
 
 # Keywords that are also usable as ordinary names (p4c's `nonTypeName`).
@@ -67,27 +68,34 @@ class _Scope:
 class _Dups:
     """Reports duplicate names while a list is being built (p4c's IndexedVector)."""
 
-    def __init__(self, diags: Diagnostics):
+    def __init__(self, diags: Diagnostics, parser: "Parser | None" = None):
         self.diags = diags
+        self.parser = parser
         self.seen: dict[str, SourceLocation | None] = {}
 
     def add(self, name: str, loc: SourceLocation | None) -> None:
         if not name:
             return
         if name in self.seen:
-            self.diags.error(loc, f"{name}: Duplicates declaration {name}", kind="duplicate",
-                             related=[self.seen[name]] if self.seen[name] else [])
+            diag = Diagnostic("error", f"{name}: Duplicates declaration {name}", loc, "duplicate",
+                              related=[self.seen[name]] if self.seen[name] else [])
+            if self.parser is not None and self.parser.speculating:
+                self.parser.pending.append(diag)    # kept only if the speculation succeeds
+            else:
+                self.diags.add(diag)
         else:
             self.seen[name] = loc
+
+
+# Token names as bison prints them in p4c's messages, where ours differ.
+_BISON_NAMES = {"EOF": "END", "VALUE_SET": "VALUESET"}
 
 
 def _describe(tok: Token, is_type: bool) -> str:
     k = tok.kind
     if k == "IDENTIFIER":
         return "TYPE_IDENTIFIER" if is_type else "IDENTIFIER"
-    if k == "EOF":
-        return "end of file"
-    return k
+    return _BISON_NAMES.get(k, k)
 
 
 class Parser:
@@ -100,6 +108,10 @@ class Parser:
         self.scopes: list[_Scope] = [_Scope()]
         self.speculating = 0
         self.last_keyset_was_tuple = False
+        self.error_members = _Dups(self.diags, self)
+        self.pending: list[Diagnostic] = []    # errors found while speculating
+        if tokens:
+            self.diags.current = tokens[0].location
 
     # ------------------------------------------------------------ token helpers
 
@@ -118,7 +130,8 @@ class Parser:
         t = self.toks[self.i]
         if t.kind != "EOF":
             self.i += 1
-        self.diags.current = t.location
+        # "the location being processed" for a compiler-bug report: the next token
+        self.diags.current = self.toks[self.i].location
         return t
 
     def accept(self, kind: str) -> Optional[Token]:
@@ -140,19 +153,40 @@ class Parser:
             msg += f", expecting {expecting}"
         raise ParseError(tok.location, msg)
 
+    def span(self, start: SourceLocation | None) -> SourceLocation | None:
+        """Location from `start` to the end of the last consumed token (the
+        caret underline of a diagnostic); a construct spanning several lines
+        keeps its first token's length."""
+        if start is None or self.i == 0:
+            return start
+        last = self.toks[self.i - 1].location
+        if last.file == start.file and last.line == start.line and last.column >= start.column:
+            return start.with_length(last.column + last.length - start.column)
+        return start
+
     def speculate(self, fn: Callable[[], object]) -> object | None:
         """Run `fn`; on a syntax error rewind and return None."""
         save = self.i
         nscopes = len(self.scopes)
+        npending = len(self.pending)
         self.speculating += 1
         try:
-            return fn()
+            result = fn()
         except _Backtrack:
             self.i = save
             del self.scopes[nscopes:]
+            del self.pending[npending:]
             return None
         finally:
             self.speculating -= 1
+        self._flush_pending()
+        return result
+
+    def _flush_pending(self) -> None:
+        if not self.speculating and self.pending:
+            for d in self.pending:
+                self.diags.add(d)
+            self.pending.clear()
 
     # ------------------------------------------------------------------ scopes
 
@@ -210,9 +244,9 @@ class Parser:
     # ------------------------------------------------------------------- names
 
     def parse_name(self) -> tuple[str, SourceLocation]:
-        # BNF: name : nonTypeName | TYPE_IDENTIFIER
+        # BNF: name : nonTypeName | TYPE_IDENTIFIER | LIST
         t = self.tok
-        if t.kind == "IDENTIFIER" or t.kind in NON_TYPE_NAME_KEYWORDS:
+        if t.kind == "IDENTIFIER" or t.kind in NON_TYPE_NAME_KEYWORDS or t.kind == "LIST":
             self.advance()
             return t.text, t.location
         self.error()
@@ -276,7 +310,7 @@ class Parser:
                 kv = self.parse_kv_list("]")
                 self.expect("]")
                 return A.Annotation(name, structured=True, kv=kv, loc=loc)
-            exprs = self.parse_expression_list("]")
+            exprs = self.parse_expression_list("]", trailing_comma=True)
             self.expect("]")
             return A.Annotation(name, structured=True, exprs=exprs, loc=loc)
         return A.Annotation(name, loc=loc)
@@ -303,6 +337,17 @@ class Parser:
 
     def parse_program(self) -> A.Program:
         # BNF: program : input END ;  input : %empty | input declaration | input ";"
+        # Deeply nested expressions recurse deeply (Python frames are cheap in 3.11).
+        if sys.getrecursionlimit() < 20000:
+            sys.setrecursionlimit(20000)
+        try:
+            return self._parse_program()
+        except RecursionError:
+            raise CompilerError(self.tok.location, "program nested too deeply to compile",
+                                kind="overlimit") from None
+
+    def _parse_program(self) -> A.Program:
+        # BNF: input : %empty | input declaration | input ";"
         decls: list[A.Declaration] = []
         start = self.tok.location
         while not self.at("EOF"):
@@ -357,6 +402,18 @@ class Parser:
 
     def parse_type_ref(self) -> A.Type:
         # BNF: typeRef : baseType | typeName | specializedType | headerStackType | tupleType | listType
+        # BNF: headerStackType : typeRef "[" expression "]"   (p4c accepts arrays of any type)
+        t = self._parse_type_ref_no_array()
+        while self.at("["):
+            self.advance()
+            size = self.parse_expression()
+            self.expect("]")
+            t = A.StackType(t, size, loc=t.loc)
+        return t
+
+    def _parse_type_ref_no_array(self) -> A.Type:
+        # BNF: typeRef (without the array suffix) : baseType | namedType | tupleType | listType
+        # BNF: tupleType : TUPLE "<" typeArgumentList ">" ;  listType : LIST "<" typeArg ">"
         t = self.tok
         k = t.kind
         if k in BASE_TYPE_KEYWORDS:
@@ -365,7 +422,7 @@ class Parser:
             self.advance()
             self.expect("<")
             args = self.parse_type_argument_list()
-            end = self.expect(">")
+            self.expect(">")
             return A.TupleType(args, loc=t.location)
         if k == "LIST" and self.peek(1).kind == "<":
             self.advance()
@@ -374,13 +431,7 @@ class Parser:
             self.expect(">")
             return A.ListType(arg, loc=t.location)
         if (k == "IDENTIFIER" and self.lookup_is_type(t.text)) or (k == "." and self._at_absolute_type()):
-            named = self.parse_named_type()
-            if self.at("["):
-                lb = self.advance()
-                size = self.parse_expression()
-                self.expect("]")
-                return A.StackType(named, size, loc=named.loc)
-            return named
+            return self.parse_named_type()
         self.error()
 
     def parse_named_type(self) -> A.Type:
@@ -489,7 +540,7 @@ class Parser:
             return []
         self.advance()
         params: list[A.TypeParameter] = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while True:
             name, loc = self.parse_name()
             dups.add(name, loc)
@@ -509,7 +560,7 @@ class Parser:
         params: list[A.Parameter] = []
         if self.at(")"):
             return params
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while True:
             p = self.parse_parameter()
             dups.add(p.name, p.loc)
@@ -587,7 +638,7 @@ class Parser:
         self.expect("{")
         self.push_scope()
         decls: list[A.Declaration] = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while not self.at("}"):
             anns = self.parse_opt_annotations()
             if not (self.at_type_start() or self.at("VOID") or self.at("IDENTIFIER")):
@@ -657,7 +708,7 @@ class Parser:
         # BNF: structFieldList : %empty | structFieldList structField
         # BNF: structField : optAnnotations typeRef name ";"
         fields: list[A.StructField] = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while not self.at("}"):
             anns = self.parse_opt_annotations()
             typ = self.parse_type_ref()
@@ -675,7 +726,7 @@ class Parser:
             name, loc = self.parse_name()
             self.declare_type(name)
             self.expect("{")
-            members = self.parse_identifier_list()
+            members = self.parse_identifier_list(trailing_comma=True)
             self.expect("}")
             return A.EnumDeclaration(anns, name, members, loc=loc)
         typ = self.parse_type_ref()
@@ -683,7 +734,7 @@ class Parser:
         self.declare_type(name)
         self.expect("{")
         members: list[A.SerEnumMember] = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while True:
             # BNF: specifiedIdentifier : name "=" initializer
             mname, mloc = self.parse_name()
@@ -693,25 +744,33 @@ class Parser:
             members.append(A.SerEnumMember(mname, value, loc=mloc))
             if not self.accept(","):
                 break
+            if self.at("}"):      # BNF: optTrailingComma
+                break
         self.expect("}")
         return A.SerEnumDeclaration(anns, typ, name, members, loc=loc)
 
-    def parse_identifier_list(self) -> list[A.DeclarationId]:
+    def parse_identifier_list(self, trailing_comma: bool = False,
+                              dups: "_Dups | None" = None) -> list[A.DeclarationId]:
         # BNF: identifierList : name | identifierList "," name
+        # (enum and match_kind lists take an optTrailingComma, error lists do not: p4c)
         out: list[A.DeclarationId] = []
-        dups = _Dups(self.diags)
+        dups = dups if dups is not None else _Dups(self.diags, self)
         while True:
             name, loc = self.parse_name()
             dups.add(name, loc)
             out.append(A.DeclarationId(name, loc=loc))
             if not self.accept(","):
                 return out
+            if trailing_comma and self.at("}"):
+                return out
 
     def parse_error_declaration(self) -> A.ErrorDeclaration:
         # BNF: errorDeclaration : ERROR "{" identifierList "}"
+        # p4c merges all error declarations into one list while parsing, so a member
+        # declared twice (even in two declarations) is a duplicate right here.
         t = self.expect("ERROR")
         self.expect("{")
-        members = self.parse_identifier_list()
+        members = self.parse_identifier_list(dups=self.error_members)
         self.expect("}")
         return A.ErrorDeclaration(members, loc=t.location)
 
@@ -719,7 +778,7 @@ class Parser:
         # BNF: matchKindDeclaration : MATCH_KIND "{" identifierList "}"
         t = self.expect("MATCH_KIND")
         self.expect("{")
-        members = self.parse_identifier_list()
+        members = self.parse_identifier_list(trailing_comma=True)
         self.expect("}")
         return A.MatchKindDeclaration(members, loc=t.location)
 
@@ -848,7 +907,8 @@ class Parser:
         ctor = self.parse_opt_constructor_parameters()
         self.expect("{")
         locals_: list[A.Declaration] = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)            # locals and states are separate lists in p4c
+        state_dups = _Dups(self.diags, self)
         states: list[A.ParserState] = []
         while True:
             # BNF: parserLocalElement : constantDeclaration | instantiation | variableDeclaration
@@ -858,7 +918,7 @@ class Parser:
             anns2 = self.parse_opt_annotations()
             if self.at("STATE"):
                 st = self.parse_parser_state(anns2)
-                dups.add(st.name, st.loc)
+                state_dups.add(st.name, st.loc)
                 states.append(st)
                 continue
             if states:
@@ -926,8 +986,9 @@ class Parser:
         return A.ParserState(anns, name, comps, trans, loc=loc)
 
     def parse_parser_statements(self) -> list:
+        # BNF: parserStatements : %empty | parserStatements parserStatement
         comps: list = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while not self.at("}", "TRANSITION", "EOF"):
             s = self.parse_parser_statement()
             if isinstance(s, A.Declaration):
@@ -1015,13 +1076,16 @@ class Parser:
 
             self.speculating += 1
             save = self.i
+            npending = len(self.pending)
             try:
                 r = tuple_keyset()
             except _Backtrack:
                 self.i = save
+                del self.pending[npending:]
                 r = None
             finally:
                 self.speculating -= 1
+            self._flush_pending()
             if r is not None:
                 self.last_keyset_was_tuple = True
                 return r
@@ -1041,10 +1105,10 @@ class Parser:
         e = self.parse_expression()
         if self.accept("&&&"):
             m = self.parse_expression()
-            return A.Mask(e, m, loc=e.loc)
+            return A.Mask(e, m, loc=self.span(e.loc))
         if self.accept(".."):
             h = self.parse_expression()
-            return A.Range(e, h, loc=e.loc)
+            return A.Range(e, h, loc=self.span(e.loc))
         return e
 
     # ---------------------------------------------------------------- control
@@ -1069,7 +1133,7 @@ class Parser:
         ctor = self.parse_opt_constructor_parameters()
         self.expect("{")
         locals_: list[A.Declaration] = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while True:
             # BNF: controlLocalDeclaration : constantDeclaration | actionDeclaration
             # BNF:                         | tableDeclaration | instantiation | variableDeclaration
@@ -1108,7 +1172,7 @@ class Parser:
         name, loc = self.parse_name()
         self.expect("{")
         props: list[A.TableProperty] = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while True:
             p = self.parse_table_property()
             dups.add(p.name, p.loc)
@@ -1126,7 +1190,9 @@ class Parser:
         anns = self.parse_opt_annotations()
         const = bool(self.accept("CONST"))
         t = self.tok
-        if t.kind == "KEY" and not const and self.peek(1).kind == "=":
+        if t.kind in ("KEY", "ACTIONS") and (anns or const):
+            self.error()     # p4c: key and actions take neither annotations nor const
+        if t.kind == "KEY" and self.peek(1).kind == "=":
             self.advance()
             self.expect("=")
             self.expect("{")
@@ -1140,13 +1206,13 @@ class Parser:
                 self.expect(";")
                 elems.append(A.KeyElement(e, A.Path(mk, loc=mloc), kanns, loc=e.loc))
             self.advance()
-            return A.KeyProperty("key", anns, False, elems, loc=t.location)
-        if t.kind == "ACTIONS" and not const and self.peek(1).kind == "=":
+            return A.KeyProperty("key", [], False, elems, loc=t.location)
+        if t.kind == "ACTIONS" and self.peek(1).kind == "=":
             self.advance()
             self.expect("=")
             self.expect("{")
             acts: list[A.ActionRef] = []
-            dups = _Dups(self.diags)
+            dups = _Dups(self.diags, self)
             while not self.at("}"):
                 # BNF: actionList : %empty | actionList optAnnotations actionRef ";"
                 aanns = self.parse_opt_annotations()
@@ -1156,7 +1222,7 @@ class Parser:
                 dups.add(ar.name, ar.loc)
                 acts.append(ar)
             self.advance()
-            return A.ActionsProperty("actions", anns, False, acts, loc=t.location)
+            return A.ActionsProperty("actions", [], False, acts, loc=t.location)
         if t.kind == "ENTRIES":
             self.advance()
             self.expect("=")
@@ -1218,7 +1284,7 @@ class Parser:
         t = self.expect("{")
         self.push_scope()
         comps: list = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while not self.at("}"):
             if self.at("EOF"):
                 self.error()
@@ -1303,7 +1369,7 @@ class Parser:
         # BNF: directApplication : typeName "." APPLY "(" argumentList ")" ";"
         # BNF:                   | specializedType "." APPLY "(" argumentList ")" ";"
         self.expect(".")
-        ap = self.expect("APPLY")
+        self.expect("APPLY")
         self.expect("(")
         args = self.parse_argument_list()
         self.expect(")")
@@ -1315,6 +1381,7 @@ class Parser:
     def parse_lvalue(self) -> A.Expression:
         # BNF: lvalue : prefixedNonTypeName | THIS | lvalue "." name
         # BNF:        | lvalue "[" expression "]" | lvalue "[" expression ":" expression "]"
+        # BNF:        | lvalue "[" expression "+:" expression "]"
         if self.at("THIS"):
             t = self.advance()
             e: A.Expression = A.This(loc=t.location)
@@ -1325,14 +1392,18 @@ class Parser:
             if self.at("."):
                 self.advance()
                 name, nloc = self.parse_name()
-                e = A.Member(e, name, loc=nloc)
+                e = A.Member(e, name, loc=self.span(e.loc))
             elif self.at("["):
-                lb = self.advance()
+                self.advance()
                 idx = self.parse_expression()
                 if self.accept(":"):
                     lo = self.parse_expression()
                     self.expect("]")
                     e = A.Slice(e, idx, lo, loc=e.loc)
+                elif self.accept("+:"):
+                    width = self.parse_expression()
+                    self.expect("]")
+                    e = A.PlusSlice(e, idx, width, loc=e.loc)
                 else:
                     self.expect("]")
                     e = A.ArrayIndex(e, idx, loc=e.loc)
@@ -1351,7 +1422,6 @@ class Parser:
         # BNF: assignmentOrMethodCallStatement : lvalue "(" argumentList ")" ";"
         # BNF:     | lvalue "<" typeArgumentList ">" "(" argumentList ")" ";"
         # BNF:     | lvalue "=" expression ";" | lvalue compoundAssignOp expression ";"
-        start = self.tok.location
         lv = self.parse_lvalue()
         if self.at("(") or self.at("<"):
             targs: list[A.Type] = []
@@ -1363,8 +1433,8 @@ class Parser:
             self.expect(")")
             if semicolon:
                 self.expect(";")
-            call = A.MethodCallExpression(lv, targs, args, loc=lv.loc)
-            return A.MethodCallStatement(call, loc=lv.loc)
+            call = A.MethodCallExpression(lv, targs, args, loc=self.span(lv.loc))
+            return A.MethodCallStatement(call, loc=call.loc)
         op = self._at_compound_assign()
         if op is not None:
             eq = self.advance()
@@ -1464,9 +1534,7 @@ class Parser:
                 if not self.accept(","):
                     break
         self.expect(";")
-        cond = None
-        if not self.at(";"):
-            cond = self.parse_expression()
+        cond = self.parse_expression()      # the condition is not optional (spec, p4c)
         self.expect(";")
         # BNF: forUpdateStatements : %empty | assignmentOrMethodCallStatement
         # BNF:                     | forUpdateStatements "," assignmentOrMethodCallStatement
@@ -1484,24 +1552,27 @@ class Parser:
     # ------------------------------------------------------------ expressions
 
     def parse_integer(self) -> A.IntLiteral:
+        # BNF: expression : INTEGER
         t = self.expect("INTEGER")
         v = t.value
         return A.IntLiteral(v.value, v.width, v.signed, v.base, t.text, loc=t.location)
 
-    def parse_expression_list(self, end: str) -> list[A.Expression]:
+    def parse_expression_list(self, end: str, trailing_comma: bool = False) -> list[A.Expression]:
         # BNF: expressionList : %empty | expression | expressionList "," expression
         out: list[A.Expression] = []
         if self.at(end):
             return out
         out.append(self.parse_expression())
         while self.accept(","):
+            if trailing_comma and self.at(end):
+                break
             out.append(self.parse_expression())
         return out
 
     def parse_kv_list(self, end: str) -> list[A.NamedExpression]:
         # BNF: kvList : kvPair | kvList "," kvPair ;  kvPair : name "=" expression | "..."
         out: list[A.NamedExpression] = []
-        dups = _Dups(self.diags)
+        dups = _Dups(self.diags, self)
         while True:
             if self.at("..."):
                 t = self.advance()
@@ -1514,11 +1585,13 @@ class Parser:
                 out.append(A.NamedExpression(name, e, loc=loc))
             if not self.accept(","):
                 return out
+            if self.at(end):      # BNF: optTrailingComma
+                return out
 
     def parse_argument_list(self) -> list[A.Argument]:
         # BNF: argumentList : %empty | nonEmptyArgList
         # BNF: nonEmptyArgList : argument | nonEmptyArgList "," argument
-        # BNF: argument : expression | name "=" expression | "_"
+        # BNF: argument : expression | name "=" expression | "_" | name "=" "_"
         args: list[A.Argument] = []
         if self.at(")"):
             return args
@@ -1527,7 +1600,11 @@ class Parser:
             if (t.kind == "IDENTIFIER" or t.kind in NON_TYPE_NAME_KEYWORDS) and self.peek(1).kind == "=":
                 self.advance()
                 self.advance()
-                e = self.parse_expression()
+                if self.at("_"):
+                    u = self.advance()
+                    e: A.Expression = A.DefaultExpression(True, loc=u.location)
+                else:
+                    e = self.parse_expression()
                 args.append(A.Argument(e, t.text, loc=t.location))
             elif t.kind == "_":
                 self.advance()
@@ -1546,7 +1623,7 @@ class Parser:
             a = self.parse_expression()
             self.expect(":")
             b = self.parse_binary(1)
-            e = A.Mux(e, a, b, loc=e.loc)
+            e = A.Mux(e, a, b, loc=self.span(e.loc))
         return e
 
     def _adjacent(self, j: int) -> bool:
@@ -1583,7 +1660,7 @@ class Parser:
             if op == ">>":
                 self.advance()
             right = self.parse_binary(prec + 1)
-            left = A.BinaryOp(op, left, right, loc=left.loc)
+            left = A.BinaryOp(op, left, right, loc=self.span(left.loc))
 
     def parse_prefix(self) -> A.Expression:
         # BNF: expression : "!" expression | "~" expression | "-" expression | "+" expression
@@ -1593,7 +1670,7 @@ class Parser:
         if k in ("!", "~", "-", "+"):
             self.advance()
             e = self.parse_prefix()
-            return A.UnaryOp(k, e, loc=t.location)
+            return A.UnaryOp(k, e, loc=self.span(t.location))
         if k == "(":
             nxt = self.peek(1)
             if nxt.kind in BASE_TYPE_KEYWORDS or nxt.kind in ("TUPLE", "LIST") or \
@@ -1606,11 +1683,12 @@ class Parser:
                 typ = self.speculate(cast_type)
                 if typ is not None:
                     e = self.parse_prefix()
-                    return A.Cast(typ, e, loc=t.location)
+                    return A.Cast(typ, e, loc=self.span(t.location))
         return self.parse_postfix(self.parse_primary())
 
     def parse_postfix(self, e: A.Expression) -> A.Expression:
         # BNF: expression : expression "[" expression "]" | expression "[" expression ":" expression "]"
+        # BNF:            | expression "[" expression "+:" expression "]"
         # BNF:            | expression "." name | expression "(" argumentList ")"
         # BNF:            | expression "<" realTypeArgumentList ">" "(" argumentList ")"
         while True:
@@ -1618,22 +1696,26 @@ class Parser:
             if k == ".":
                 self.advance()
                 name, nloc = self.parse_name()
-                e = A.Member(e, name, loc=nloc)
+                e = A.Member(e, name, loc=self.span(e.loc))
             elif k == "[":
                 self.advance()
                 idx = self.parse_expression()
                 if self.accept(":"):
                     lo = self.parse_expression()
                     self.expect("]")
-                    e = A.Slice(e, idx, lo, loc=e.loc)
+                    e = A.Slice(e, idx, lo, loc=self.span(e.loc))
+                elif self.accept("+:"):
+                    width = self.parse_expression()
+                    self.expect("]")
+                    e = A.PlusSlice(e, idx, width, loc=self.span(e.loc))
                 else:
                     self.expect("]")
-                    e = A.ArrayIndex(e, idx, loc=e.loc)
+                    e = A.ArrayIndex(e, idx, loc=self.span(e.loc))
             elif k == "(":
                 self.advance()
                 args = self.parse_argument_list()
                 self.expect(")")
-                e = A.MethodCallExpression(e, [], args, loc=e.loc)
+                e = A.MethodCallExpression(e, [], args, loc=self.span(e.loc))
             elif k == "<" and self._starts_real_type_arg(self.peek(1)):
                 def generic_call():
                     self.advance()
@@ -1649,7 +1731,7 @@ class Parser:
                 self.expect("(")
                 args = self.parse_argument_list()
                 self.expect(")")
-                e = A.MethodCallExpression(e, targs, args, loc=e.loc)
+                e = A.MethodCallExpression(e, targs, args, loc=self.span(e.loc))
             else:
                 return e
 
@@ -1687,15 +1769,15 @@ class Parser:
         if k == "{":
             self.advance()
             if self.accept("}"):
-                return A.ListExpression([], loc=loc)
+                return A.ListExpression([], loc=self.span(loc))
             if (self.at_name() and self.peek(1).kind == "=") or \
                     (self.at("...") and self.peek(1).kind == "}" and False):
                 kv = self.parse_kv_list("}")
                 self.expect("}")
-                return A.StructExpression(kv, loc=loc)
-            items = self.parse_expression_list("}")
+                return A.StructExpression(kv, loc=self.span(loc))
+            items = self.parse_expression_list("}", trailing_comma=True)
             self.expect("}")
-            return A.ListExpression(items, loc=loc)
+            return A.ListExpression(items, loc=self.span(loc))
         if k == "(":
             self.advance()
             e = self.parse_expression()
@@ -1705,18 +1787,18 @@ class Parser:
             self.advance()
             self.expect(".")
             name, nloc = self.parse_name()
-            return A.Member(A.TypeNameExpression(A.ErrorType(loc=loc), loc=loc), name, loc=nloc)
+            return A.Member(A.TypeNameExpression(A.ErrorType(loc=loc), loc=loc), name, loc=self.span(loc))
         if k == "IDENTIFIER" and self.lookup_is_type(t.text) or (k == "." and self._at_absolute_type()):
             typ = self.parse_named_type()
             if self.at("(") :
                 self.advance()
                 args = self.parse_argument_list()
                 self.expect(")")
-                return A.ConstructorCallExpression(typ, args, loc=loc)
+                return A.ConstructorCallExpression(typ, args, loc=self.span(loc))
             if isinstance(typ, A.TypeName) and self.at("."):
                 self.advance()
                 name, nloc = self.parse_name()
-                return A.Member(A.TypeNameExpression(typ, loc=loc), name, loc=nloc)
+                return A.Member(A.TypeNameExpression(typ, loc=self.span(loc)), name, loc=self.span(loc))
             self.error("(")
         if k == "IDENTIFIER" or k in NON_TYPE_NAME_KEYWORDS:
             self.advance()
@@ -1752,3 +1834,104 @@ def parse_annotation_expressions(ann: A.Annotation, type_names: set[str] | None 
     if not p.at("EOF"):
         p.error()
     return out
+
+
+# ------------------------------------------------------- known annotations
+#
+# p4c parses the bodies of the annotations it knows right after parsing (its
+# ParseAnnotations pass, plus the P4Runtime and BMv2 back-end handlers); a
+# malformed body is a syntax error there.  We do the same and keep the result
+# in `Annotation.exprs` / `Annotation.kv` (the unparsed `body` stays, so the
+# printer reproduces the source).
+
+_ANN_EMPTY = frozenset("""atomic defaultonly hidden likely noSideEffects optional pure tableonly
+unlikely persistent disable_optimization unroll nounroll metadata""".split())
+_ANN_EXPRESSION = frozenset("name deprecated noWarn length match".split())
+_ANN_EXPRESSION_LIST = frozenset("synchronous field_list p4runtime_translation_mappings".split())
+_ANN_KV = frozenset("pkginfo platform_property".split())
+_ANN_INTEGER = frozenset("id priority max_group_size max_member_weight".split())
+_ANN_STRING = frozenset("controller_header brief description selector_size_semantics alias".split())
+_ANN_STRING_LIST = frozenset(["command_line"])
+
+
+class _AnnotationParser(Parser):
+    def error(self, expecting: str | None = None, tok: Token | None = None):
+        tok = tok or self.tok
+        if tok.kind == "END_ANNOTATION":
+            msg = "syntax error, unexpected END_ANNOTATION"
+            if expecting:
+                msg += f", expecting {expecting}"
+            raise ParseError(tok.location, msg)
+        super().error(expecting, tok)
+
+    def end(self) -> None:
+        if not self.at("END_ANNOTATION"):
+            self.error()
+
+
+def _annotation_parser(ann: A.Annotation, diags: Diagnostics, scope: _Scope) -> _AnnotationParser:
+    end_loc = ann.loc or (ann.body[-1].location if ann.body else None)
+    toks = list(ann.body) + [Token("END_ANNOTATION", "", None, end_loc)]
+    p = _AnnotationParser(toks, Diagnostics(diags.sources))
+    p.scopes = [scope]
+    return p
+
+
+def _parse_known_annotation(ann: A.Annotation, diags: Diagnostics, scope: _Scope) -> None:
+    name = ann.name
+    if name in _ANN_EMPTY:
+        if ann.body:
+            diags.error(ann.loc, f"@{name} should not have any arguments", kind="overlimit")
+        return
+    p = _annotation_parser(ann, diags, scope)
+    if name in _ANN_EXPRESSION:
+        ann.exprs = [p.parse_expression()]
+    elif name in _ANN_EXPRESSION_LIST:
+        ann.exprs = p.parse_expression_list("END_ANNOTATION")
+    elif name in _ANN_KV:
+        ann.kv = p.parse_kv_list("END_ANNOTATION")
+    elif name in _ANN_INTEGER:
+        ann.exprs = [p.parse_integer()]
+    elif name in _ANN_STRING or name in _ANN_STRING_LIST:
+        out = []
+        while True:
+            t = p.expect("STRING_LITERAL")
+            out.append(A.StringLiteral(t.value, loc=t.location))
+            if name in _ANN_STRING or not p.accept(","):
+                break
+        ann.exprs = out
+    elif name == "p4runtime_translation":
+        # BNF: STRING_LITERAL "," p4rtControllerType ;  p4rtControllerType : STRING | BIT "<" INTEGER ">" | INTEGER
+        t = p.expect("STRING_LITERAL")
+        first: A.Expression = A.StringLiteral(t.value, loc=t.location)
+        p.expect(",")
+        if p.at("STRING"):
+            p.advance()
+            second: A.Expression = A.StringLiteral("", loc=t.location)
+        elif p.at("BIT"):
+            p.advance()
+            p.expect("<")
+            second = p.parse_integer()
+            p.expect(">", "> or R_ANGLE_SHIFT")
+        elif p.at("INTEGER"):
+            second = p.parse_integer()
+        else:
+            p.error("BIT or STRING or INTEGER")
+        ann.exprs = [first, second]
+    else:
+        return
+    p.end()
+
+
+def parse_known_annotations(program: A.Program, diags: Diagnostics, parser: Parser | None = None) -> None:
+    """Parse the bodies of p4c's known annotations everywhere in `program`;
+    each malformed one is reported (p4c's syntax-error shape) and parsing
+    continues with the next.  `parser` (the one that parsed the program)
+    supplies the global type names."""
+    scope = parser.scopes[0] if parser is not None else _Scope()
+    for node in program.walk():
+        if isinstance(node, A.Annotation) and not node.structured and not node.pragma:
+            try:
+                _parse_known_annotation(node, diags, scope)
+            except CompilerError as exc:
+                diags.record(exc)

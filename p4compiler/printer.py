@@ -158,6 +158,8 @@ class Printer:
             return f"{self.sub(e.expr, _PREC_POSTFIX)}[{self.expr(e.index)}]"
         if isinstance(e, A.Slice):
             return f"{self.sub(e.expr, _PREC_POSTFIX)}[{self.expr(e.hi)}:{self.expr(e.lo)}]"
+        if isinstance(e, A.PlusSlice):
+            return f"{self.sub(e.expr, _PREC_POSTFIX)}[{self.expr(e.lo)} +: {self.expr(e.width)}]"
         if isinstance(e, A.UnaryOp):
             inner = self.expr(e.expr)
             if _prec(e.expr) < _PREC_PREFIX or isinstance(e.expr, A.UnaryOp) or inner.startswith(("-", "+")):
@@ -257,11 +259,9 @@ class Printer:
         elif isinstance(s, A.ReturnStatement):
             self.emit("return;" if s.expr is None else f"return {self.expr(s.expr)};")
         elif isinstance(s, A.IfStatement):
-            self.emit(f"if ({self.expr(s.cond)})")
-            self.nested(s.then)
+            self.nested(s.then, f"if ({self.expr(s.cond)})")
             if s.other is not None:
-                self.emit("else")
-                self.nested(s.other)
+                self.nested(s.other, "else")
         elif isinstance(s, A.SwitchStatement):
             self.emit(f"switch ({self.expr(s.expr)}) {{")
             self.level += 1
@@ -277,21 +277,21 @@ class Printer:
             init = ", ".join(self.simple_statement(x) for x in s.init)
             cond = self.expr(s.cond) if s.cond is not None else ""
             upd = ", ".join(self.simple_statement(x) for x in s.update)
-            self.emit(f"{self.annotations_inline(s.annotations)}for ({init}; {cond}; {upd})")
-            self.nested(s.body)
+            self.nested(s.body, f"{self.annotations_inline(s.annotations)}for ({init}; {cond}; {upd})")
         elif isinstance(s, A.ForInStatement):
             d = s.decl
             coll = self.expr(s.collection)
-            self.emit(f"{self.annotations_inline(s.annotations)}for ({self.annotations_inline(d.annotations)}"
-                      f"{self.type(d.type)} {d.name} in {coll})")
-            self.nested(s.body)
+            self.nested(s.body, f"{self.annotations_inline(s.annotations)}for ("
+                                f"{self.annotations_inline(d.annotations)}{self.type(d.type)} {d.name} in {coll})")
         else:
             raise TypeError(f"cannot print statement {type(s).__name__}")
 
-    def nested(self, s) -> None:
-        if isinstance(s, A.BlockStatement):
-            self.block(s)
+    def nested(self, s, header: str) -> None:
+        """`header` (if (...), else, for (...)) followed by a statement."""
+        if isinstance(s, A.BlockStatement) and not any(a.pragma for a in s.annotations):
+            self.block(s, header + " ")
         else:
+            self.emit(header)
             self.level += 1
             self.statement(s)
             self.level -= 1

@@ -7,7 +7,7 @@ where arithmetic needs the signed meaning.
 from __future__ import annotations
 
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def mask(width: int) -> int:
@@ -37,13 +37,13 @@ def sat_cast(value: int, width: int) -> int:
     """Signed saturating cast to int<width>."""
     lo = -(1 << (width - 1)) if width > 0 else 0
     hi = (1 << (width - 1)) - 1 if width > 0 else 0
-    return lo if value < lo else hi if value > hi else value
+    return lo if value < lo else min(value, hi)
 
 
 def usat_cast(value: int, width: int) -> int:
     """Unsigned saturating cast to bit<width>."""
     hi = mask(width)
-    return 0 if value < 0 else hi if value > hi else value
+    return 0 if value < 0 else min(value, hi)
 
 
 def parse_hexstr(text: str) -> int:
@@ -52,10 +52,10 @@ def parse_hexstr(text: str) -> int:
     neg = t.startswith("-")
     if neg:
         t = t[1:]
-    if t[:2].lower() in ("0x",):
-        v = int(t[2:], 16) if len(t) > 2 else 0
+    if t[:2].lower() == "0x":
+        v = int(t, 0) if len(t) > 2 else 0
     elif t[:2].lower() == "0b":
-        v = int(t[2:], 2)
+        v = int(t, 0)
     else:
         v = int(t, 10) if t.isdigit() else int(t, 16)
     return -v if neg else v

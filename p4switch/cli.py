@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import errno
 import logging
 import os
 import signal
@@ -74,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-p4", action="store_true",
                    help="start without a program (load one with load_new_config_file/swap_configs)")
     p.add_argument("--thrift-port", type=int, default=None,
-                   help=f"loopback TCP port of the runtime CLI socket (default {DEFAULT_THRIFT_PORT}; 0: any free port)")
+                   help=f"loopback TCP port of the runtime CLI socket "
+                        f"(default {DEFAULT_THRIFT_PORT}; 0: any free port)")
     p.add_argument("--grpc-server-addr", default=None, metavar="ADDR",
-                   help="P4Runtime server address (not implemented yet)")
+                   help="serve P4Runtime on ADDR, e.g. 127.0.0.1:9559 (loopback; port 0: any free port)")
     p.add_argument("--dump-packet-data", type=int, default=0, metavar="N",
                    help="log the first N bytes of each packet received and sent")
     p.add_argument("--cli-commands", metavar="FILE",
@@ -86,8 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-when-done", action="store_true",
                    help="with --use-files: exit once every input file has been processed")
     p.add_argument("--max-frame", type=int, default=16384, help="largest frame accepted (bytes)")
+    p.add_argument("--no-packet-ring", action="store_true",
+                   help="receive with one recvmsg per frame instead of a TPACKET_V3 ring")
     p.add_argument("--batch", type=int, default=64, help="frames read per port per round")
+    p.add_argument("--max-port-count", type=int, default=512, help="accepted for compatibility")
+    p.add_argument("-v", "--version", action="version", version=f"p4sw {_version()}")
     return p
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("p4lvs")
+    except Exception:  # not installed: running from a checkout
+        return "0+checkout"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -99,7 +111,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if args.json is None and not args.no_p4:
         parser.error("a JSON file is required (or --no-p4)")
     if args.json is not None and args.no_p4:
-        parser.error("give either a JSON file or --no-p4, not both")
+        print("Warning: ignoring input config as '--no-p4' was used", file=sys.stderr)
+        args.json = None
+    if args.log_console and args.log_file:
+        parser.error("--log-console and --log-file are exclusive")
+    if args.pcap is not None and not os.path.isdir(args.pcap):
+        parser.error(f"directory {args.pcap!r} given with --pcap does not exist")
+    if args.use_files is not None and args.use_files < 0:
+        args.use_files = 0
     if args.exit_when_done and args.use_files is None:
         parser.error("--exit-when-done needs --use-files")
     try:
@@ -149,11 +168,17 @@ def load_switch(json_bytes: bytes, source: str, args: argparse.Namespace):
     except ImportError as e:
         raise CliError(f"the switch engine is not available: {e}") from None
     try:
-        return Switch.from_json(json_bytes, drop_port=args.drop_port, cpu_port=args.cpu_port)
+        # log_msg() output and per-packet faults, shown with --log-console/--log-file
+        return Switch.from_json(json_bytes, drop_port=args.drop_port, cpu_port=args.cpu_port,
+                                log=logging.getLogger("p4sw.switch").info)
     except JsonLoadError as e:
         raise CliError(f"{source}: {e}") from None
     except (SwitchError, ValueError) as e:
         raise CliError(f"{source}: {e}") from None
+    except RecursionError:
+        raise CliError(f"{source}: nested too deeply") from None
+    except Exception as e:  # a loader bug on odd input: still a message, not a traceback
+        raise CliError(f"{source}: cannot load: {type(e).__name__}: {e}") from None
 
 
 def read_json_file(path: str) -> bytes:
@@ -334,7 +359,8 @@ def open_ports(args: argparse.Namespace) -> list[Port]:
     try:
         for spec in args.interfaces:
             ports.append(open_port(spec, use_files=args.use_files is not None,
-                                   pcap_dir=args.pcap, max_frame=args.max_frame))
+                                   pcap_dir=args.pcap, max_frame=args.max_frame,
+                                   ring=not args.no_packet_ring))
             print(f"Adding interface {spec.iface} as port {spec.port}"
                   f"{' (files)' if args.use_files is not None else ''}", flush=True)
     except PortError as e:
@@ -347,9 +373,6 @@ def open_ports(args: argparse.Namespace) -> list[Port]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    if args.grpc_server_addr is not None:
-        print(f"p4sw: the P4Runtime gRPC server is not implemented yet; "
-              f"--grpc-server-addr {args.grpc_server_addr} is ignored", file=sys.stderr)
     dp = Dataplane(args)
     if not args.no_p4:
         dp.install(load_switch(read_json_file(args.json), args.json, args))
@@ -364,7 +387,11 @@ def serve(args: argparse.Namespace) -> int:
     loop = PacketLoop(process, ports, batch=args.batch,
                       file_wait=float(args.use_files or 0))
     server = None
+    p4rt = None
     try:
+        if args.grpc_server_addr is not None:  # P4Runtime (p4switch/p4runtime)
+            from p4switch.p4runtime.glue import start_grpc
+            p4rt = start_grpc(args, dp, loop, load_switch)
         port = DEFAULT_THRIFT_PORT if args.thrift_port is None else args.thrift_port
         try:
             server = ControlServer(loop, dp.run_command, port)
@@ -383,6 +410,8 @@ def serve(args: argparse.Namespace) -> int:
         until = (lambda: loop.files_done) if args.exit_when_done else None
         loop.run(until=until)
     finally:
+        if p4rt is not None:
+            p4rt.stop()
         if server is not None:
             server.close()
         st = loop.stats

@@ -15,13 +15,26 @@ Conventions inside generated code:
 from __future__ import annotations
 
 import random as _random
-from typing import Any, Callable
+from typing import Any
 
 from . import bits
 from .errors import JsonLoadError, PipelineError
-from .loader import (Action, CalcInput, Calculation, Expr, FieldRef, Header, HeaderStack,
-                     HeaderUnion, HeaderUnionStack, ParseState, Parser, Pipeline, Primitive,
-                     Program, Table)
+from .loader import (
+    Action,
+    CalcInput,
+    Calculation,
+    Expr,
+    FieldRef,
+    Header,
+    HeaderStack,
+    HeaderUnion,
+    Parser,
+    ParseState,
+    Pipeline,
+    Primitive,
+    Program,
+    Table,
+)
 
 CORE_ERRORS = {"NoError": 0, "PacketTooShort": 1, "NoMatch": 2, "StackOutOfBounds": 3,
                "HeaderTooShort": 4, "ParserTimeout": 5, "ParserInvalidArgument": 6}
@@ -92,6 +105,21 @@ def _idx(seq, i: int, what: str):
     if i < 0 or i >= len(seq):
         raise PipelineError(f"{what}: index {i} out of bounds")
     return seq[i]
+
+
+def _fmt_log(fmt: str, vals: tuple) -> str:
+    """log_msg: each '{}' takes the next value."""
+    out = []
+    it = iter(vals)
+    i = 0
+    while i < len(fmt):
+        if fmt.startswith("{}", i):
+            out.append(str(next(it, "{}")))
+            i += 2
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
 
 
 def _perr(K, o: int, code: int) -> ParserError:
@@ -190,7 +218,7 @@ class CodeGen:
             "_perr": _perr, "ParserError": ParserError, "PipelineError": PipelineError,
             "_push": _push, "_pop": _pop, "_extract_vl": _extract_vl, "_ser_vl": _ser_vl,
             "_lookahead": _lookahead, "_csum16": bits.ones_complement_sum16,
-            "_randint": _random.randint, "_LOG": env.get("log"),
+            "_randint": _random.randint, "_LOG": env.get("log"), "_fmt_log": _fmt_log,
         }
         self.w = _Writer()
         self.consts: dict[Any, str] = {}
@@ -199,6 +227,7 @@ class CodeGen:
         self.g["_CODES"] = self.codes
         self.uid = 0
         self.calc_algos: dict[str, Any] = {}
+        self.cur_params: int | None = 0     # parameters of the action being generated
         self.extra_lines: list[str] = []
 
     # ------------------------------------------------------------ utilities
@@ -274,8 +303,11 @@ class CodeGen:
             f = e.value
             return self.read_slot(str(f.slot), f)
         if k == "valid":
-            return f"(P[{e.value.valid_slot}] == 1)"
+            return f"P[{e.value.valid_slot}]"
         if k in ("local", "runtime_data"):
+            if self.cur_params is not None and not 0 <= e.value < self.cur_params:
+                raise JsonLoadError(e.path, f"runtime data index {e.value} out of range "
+                                            f"(the action has {self.cur_params} parameters)")
             return f"D[{e.value}]"
         if k == "stack_field":
             st, fi = e.value
@@ -293,7 +325,10 @@ class CodeGen:
             off, w = e.value
             return f"_lookahead(K, b, o, {off}, {w}, _CODES)"
         if k == "op":
-            return self.op_expr(e)
+            try:
+                return self.op_expr(e)
+            except (AttributeError, IndexError, KeyError, TypeError) as ex:
+                raise JsonLoadError(e.path, f"malformed operands for {e.op!r}: {ex}") from None
         if k == "header":
             raise JsonLoadError(e.path, "a header is not a value here")
         raise JsonLoadError(e.path, f"value of type {k!r} cannot be used in an expression")
@@ -347,7 +382,9 @@ class CodeGen:
             idx, un = self.union_ref(R)
             if idx is None:
                 return "(" + " or ".join(f"P[{h.valid_slot}] == 1" for h in un.headers) + ")" if un.headers else "False"
-            raise JsonLoadError(e.path, "valid_union on a union stack element is not supported")
+            us = un       # a union stack element: any member of union[idx] valid
+            vs = self.const(tuple(tuple(h.valid_slot for h in u.headers) for u in us.unions), "uvs")
+            return f"any(P[_v] for _v in _idx({vs}, {idx}, {us.name!r}))"
         if op == "last_stack_index":
             if R.kind == "stack" or R.kind == "union_stack":
                 return f"(P[{R.value.next_slot}] - 1)"
@@ -375,6 +412,8 @@ class CodeGen:
             return str(e.value.slot), e.value
         if e.kind == "op" and e.op == "access_field":
             base, h, rep = self.header_ref(e.left)
+            if not 0 <= e.value < len(rep.fields):
+                raise JsonLoadError(e.path, f"field offset {e.value} out of range for {rep.type.name}")
             f = rep.fields[e.value]
             if h is not None:
                 return str(h.base + e.value), f
@@ -399,7 +438,7 @@ class CodeGen:
 
     def copy_header_code(self, w: _Writer, ind: int, dst: Expr, src: Expr):
         db, dh, drep = self.header_ref(dst)
-        sb, sh, srep = self.header_ref(src)
+        sb, _, srep = self.header_ref(src)
         n = drep.nslots
         if srep.nslots != n:
             raise JsonLoadError(dst.path, "assign_header between different header types")
@@ -419,6 +458,12 @@ class CodeGen:
         w(ind + 1, f"P[{u} + {dv}] = 0")
 
     def primitive(self, w: _Writer, ind: int, p: Primitive, in_parser: bool = False):
+        try:
+            self._primitive(w, ind, p, in_parser)
+        except (IndexError, AttributeError, KeyError, TypeError) as e:
+            raise JsonLoadError(p.path, f"malformed parameters for primitive {p.op!r}: {e}") from None
+
+    def _primitive(self, w: _Writer, ind: int, p: Primitive, in_parser: bool = False):
         op = p.op
         a = p.params
 
@@ -508,6 +553,10 @@ class CodeGen:
             w(ind, f"P[{sm['egress_spec'].slot}] = {self.env['drop_port'] & bits.mask(sm['egress_spec'].width)}")
             if sm.get("mcast_grp") is not None:
                 w(ind, f"P[{sm['mcast_grp'].slot}] = 0")
+        elif op == "add_header_fast":
+            need(1)
+            base, h, rep = self.header_ref(a[0])
+            self.set_valid_code(w, ind, base, h, rep)
         elif op == "exit":
             w(ind, "K.exit = True")
             w(ind, "return")
@@ -535,16 +584,21 @@ class CodeGen:
             need(3)
             m = self.env["meters"][a[0].value.name]
             slot, f = self.lvalue(a[2])
-            w(ind, f"P[{slot}] = {self.const(m, 'mtr')}.execute({self.expr(a[1])}, K.ingress_len) & {bits.mask(f.width)}")
+            t = self.fresh("i")
+            w(ind, f"{t} = {self.expr(a[1])}")
+            # BMv2: an out-of-range index updates neither the meter nor the field
+            w(ind, f"if 0 <= {t} < {m.size}: P[{slot}] = {self.const(m, 'mtr')}.execute({t}, K.ingress_len) & {bits.mask(f.width)}")
         elif op == "register_read":
             need(3)
             slot, f = self.lvalue(a[0])
             r = self.env["registers"][a[1].value.name]
-            w(ind, f"P[{slot}] = {self.const(r, 'reg')}.dp_read({self.expr(a[2])}) & {bits.mask(f.width)}")
+            t = self.fresh("i")
+            w(ind, f"{t} = {self.expr(a[2])}")
+            # BMv2: an out-of-range read leaves the destination unchanged
+            w(ind, f"if 0 <= {t} < {r.size}: P[{slot}] = {self.const(r, 'reg')}.cells[{t}] & {bits.mask(f.width)}")
         elif op == "register_write":
             need(3)
             r = self.env["registers"][a[0].value.name]
-            rs = a[0].value
             w(ind, f"{self.const(r, 'reg')}.dp_write({self.expr(a[1])}, {self.expr(a[2])})")
         elif op == "modify_field_with_hash_based_offset":
             need(4)
@@ -567,7 +621,7 @@ class CodeGen:
             need(1)
             fmt = a[0].value if a[0].kind == "string" else ""
             vals = ", ".join(self.expr(x) for x in a[1].value) if len(a) > 1 and a[1].kind == "vector" else ""
-            w(ind, f"if _LOG is not None: _LOG({fmt!r}, ({vals}{',' if vals else ''}))")
+            w(ind, f"if _LOG is not None: _LOG(_fmt_log({fmt!r}, ({vals}{',' if vals else ''})))")
         elif op in ("assert", "assume"):
             need(1)
             w(ind, f"_assert({self.expr(a[0])}, {p.path!r})")
@@ -597,6 +651,13 @@ class CodeGen:
 
     # ------------------------------------------------------------ actions
     def gen_action(self, act: Action) -> str:
+        self.cur_params = len(act.params)
+        try:
+            return self._gen_action(act)
+        finally:
+            self.cur_params = 0
+
+    def _gen_action(self, act: Action) -> str:
         name = f"act_{act.id}"
         w = self.w
         w(0, f"def {name}(P, D, K):")
@@ -615,6 +676,8 @@ class CodeGen:
             w(2, "if steps > 1000000: raise PipelineError('action loop does not terminate')")
             for i, p in enumerate(prims):
                 w(2, f"{'if' if i == 0 else 'elif'} pc == {i}:")
+                if p.op in ("_jump", "_jump_if_zero") and len(p.params) != (1 if p.op == "_jump" else 2):
+                    raise JsonLoadError(p.path, f"{p.op} needs {1 if p.op == '_jump' else 2} parameters")
                 if p.op == "_jump":
                     w(3, f"pc = {self.expr(p.params[0])}")
                 elif p.op == "_jump_if_zero":
@@ -629,22 +692,41 @@ class CodeGen:
 
     # ------------------------------------------------------------ calculations
     def serialize_items(self, w: _Writer, ind: int, items: list, acc: str, n: str):
-        """Append (value, width) items to the bit accumulator `acc`/`n`; items is a
-        list of CalcInput (field / hexstr / header)."""
+        """Append calculation inputs (field / hexstr / header CalcInputs) to the bit
+        accumulator `acc` (width in `n`). Consecutive fixed-width fields of one
+        header share one validity test and one shift (an invalid header's fields
+        are skipped, as BMv2 does)."""
+        groups: list = []          # (header or None, [items])
         for it in items:
+            h = it.field.header if it.kind == "field" and not it.field.varbit else None
+            if h is not None and groups and groups[-1][0] is h:
+                groups[-1][1].append(it)
+            else:
+                groups.append((h, [it]))
+        for h, its in groups:
+            if h is not None:
+                total = sum(i.field.width for i in its)
+                parts = []
+                pos = total
+                for i in its:
+                    pos -= i.field.width
+                    parts.append(f"(P[{i.field.slot}] << {pos})" if pos else f"P[{i.field.slot}]")
+                ind2 = ind
+                if not h.metadata:
+                    w(ind, f"if P[{h.valid_slot}]:")
+                    ind2 = ind + 1
+                w(ind2, f"{acc} = ({acc} << {total}) | {' | '.join(parts)}")
+                w(ind2, f"{n} += {total}")
+                continue
+            it = its[0]
             if it.kind == "field":
                 f = it.field
-                cond = None if f.header.metadata else f"P[{f.header.valid_slot}]"
                 ind2 = ind
-                if cond:
-                    w(ind, f"if {cond}:")
+                if not f.header.metadata:
+                    w(ind, f"if P[{f.header.valid_slot}]:")
                     ind2 = ind + 1
-                if f.varbit:
-                    w(ind2, f"{acc} = ({acc} << P[{f.header.vl_slot}]) | P[{f.slot}]")
-                    w(ind2, f"{n} += P[{f.header.vl_slot}]")
-                else:
-                    w(ind2, f"{acc} = ({acc} << {f.width}) | P[{f.slot}]")
-                    w(ind2, f"{n} += {f.width}")
+                w(ind2, f"{acc} = ({acc} << P[{f.header.vl_slot}]) | P[{f.slot}]")
+                w(ind2, f"{n} += P[{f.header.vl_slot}]")
             elif it.kind == "hexstr":
                 w(ind, f"{acc} = ({acc} << {it.width}) | {it.value & bits.mask(it.width)}")
                 w(ind, f"{n} += {it.width}")
@@ -679,7 +761,8 @@ class CodeGen:
         layout = (h.base, tuple(None if f.varbit else f.width for f in h.fields), h.vl_slot, h.valid_slot)
         return self.const(layout, "vl")
 
-    def calc_fn(self, calc: Calculation, payload_order: list[Header] | None = None) -> str:
+    def calc_fn(self, calc: Calculation) -> str:
+        """A generated function computing `calc` over the packet: name(P, K) -> int."""
         key = ("calc", id(calc))
         if key in self.consts:
             return self.consts[key]
@@ -687,43 +770,66 @@ class CodeGen:
         self.consts[key] = name
         w = _Writer()
         w(0, f"def {name}(P, K):")
-        w(1, "acc = 0")
-        w(1, "n = 0")
+        self.calc_body(w, 1, calc, "res")
+        w(1, "return res")
+        w(0, "")
+        self.extra_lines.extend(w.lines)
+        return name
+
+    def calc_algo(self, calc: Calculation):
+        """The algorithm instance of a calculation (one per calculation, as BMv2)."""
+        if calc.name not in self.calc_algos:
+            try:
+                self.calc_algos[calc.name] = self.env["hash"](calc.algo)
+            except ValueError as e:  # unknown algorithm name
+                raise JsonLoadError(f"calculations[{calc.name}]",
+                                    f"unsupported hash algorithm {calc.algo!r}: {e}") from None
+        return self.calc_algos[calc.name]
+
+    def calc_body(self, w: _Writer, ind: int, calc: Calculation, out: str):
+        """Lines computing `calc` into variable `out`.
+
+        The inputs are packed MSB-first into one int (`acc`, `n` bits); the bit
+        string is padded to whole bytes (HASH_PAD_FRONT) and, for a `payload`
+        input, followed by the later headers and the packet payload. csum16 is
+        computed on the int directly: the one's complement sum of the 16-bit
+        words is the value modulo 0xFFFF (0xFFFF for a non-zero multiple)."""
         items = [x for x in calc.inputs if x.kind != "payload"]
         has_payload = any(x.kind == "payload" for x in calc.inputs)
-        self.serialize_items(w, 1, items, "acc", "n")
-        if HASH_PAD_FRONT:
-            w(1, "buf = acc.to_bytes((n + 7) >> 3, 'big')")
-        else:
-            w(1, "pad = (-n) & 7")
-            w(1, "buf = (acc << pad).to_bytes((n + pad) >> 3, 'big')")
+        w(ind, "acc = 0")
+        w(ind, "n = 0")
+        self.serialize_items(w, ind, items, "acc", "n")
+        if not HASH_PAD_FRONT:
+            w(ind, "_pad = (-n) & 7")
+            w(ind, "acc <<= _pad")
+            w(ind, "n += _pad")
+        csum = calc.algo == "csum16"
         if has_payload:
-            # headers after the last included one (deparser order), then the payload
             order = self.deparse_order()
             last = -1
             for it in calc.inputs:
                 h = it.field.header if it.kind == "field" else it.header if it.kind == "header" else None
                 if h is not None and h in order:
                     last = max(last, order.index(h))
-            rest = order[last + 1:]
-            if rest:
-                w(1, "parts = [buf]")
-                for h in rest:
-                    self.emit_header(w, 1, h, "parts")
-                w(1, "buf = b''.join(parts)")
-            w(1, "buf = buf + K.payload()")
-        if calc.algo == "csum16":
-            w(1, "return _csum16(buf)")
+            w(ind, "parts = [acc.to_bytes((n + 7) >> 3, 'big')]")
+            for h in order[last + 1:]:
+                self.emit_header(w, ind, h, "parts")
+            w(ind, "parts.append(K.payload())")
+            w(ind, "buf = b''.join(parts)")
+            if csum:
+                w(ind, "acc = int.from_bytes(buf, 'big')")
+                w(ind, "nb = len(buf)")
+        elif csum:
+            w(ind, "nb = (n + 7) >> 3")
         else:
-            try:
-                algo = self.env["hash"](calc.algo)
-            except Exception as e:  # unknown algorithm name
-                raise JsonLoadError(f"calculations[{calc.name}]", f"unsupported hash algorithm {calc.algo!r}: {e}") from None
-            self.calc_algos[calc.name] = algo
-            w(1, f"return {self.const(algo, 'algo')}(buf)")
-        w(0, "")
-        self.extra_lines.extend(w.lines)
-        return name
+            w(ind, "buf = acc.to_bytes((n + 7) >> 3, 'big')")
+        if csum:
+            w(ind, "if nb & 1: acc <<= 8")
+            w(ind, "r = acc % 65535")
+            w(ind, "if not r and acc: r = 65535")
+            w(ind, f"{out} = r ^ 65535")
+        else:
+            w(ind, f"{out} = {self.const(self.calc_algo(calc), 'algo')}(buf)")
 
     def deparse_order(self) -> list[Header]:
         d = self.prog.deparsers.get("deparser") or next(iter(self.prog.deparsers.values()), None)
@@ -749,6 +855,7 @@ class CodeGen:
         fname = f"parse_{prs.id}"
         init = names[prs.init_state] if prs.init_state else "None"
         w(0, f"def {fname}(P, K, b):")
+        w(1, f"K.err = {self.codes['NoError']}")
         w(1, f"s = {init}")
         w(1, "o = 0")
         w(1, "n = 0")
@@ -852,33 +959,42 @@ class CodeGen:
         w(0, f"def {names[st.name]}(P, K, b, o):")
         D = None  # noqa: F841  (parser primitives have no action data)
         for op in st.ops:
-            if op.op in ("extract", "extract_VL"):
-                self.extract_code(w, 1, op.params[0], op.params[1] if op.op == "extract_VL" else None)
-            elif op.op == "set":
-                dst, src = op.params
-                slot, f = self.lvalue(dst)
-                if f.varbit:
-                    self.assign_vl(w, 1, slot, f, src)
-                else:
-                    w(1, f"P[{slot}] = {self.expr(src)} & {bits.mask(f.width)}")
-            elif op.op == "verify":
-                cond, err = op.params
-                w(1, f"if not ({self.expr(cond)}): raise _perr(K, o, {self.expr(err)})")
-            elif op.op == "shift":
-                w(1, f"_n = {self.expr(op.params[0])}")
-                w(1, f"if len(b) - o < _n: raise _perr(K, o, {self.codes['PacketTooShort']})")
-                w(1, "o += _n")
-            elif op.op == "advance":
-                w(1, f"_n = {self.expr(op.params[0])}")
-                w(1, f"if _n % 8: raise _perr(K, o, {self.codes['ParserInvalidArgument']})")
-                w(1, f"if len(b) - o < (_n >> 3): raise _perr(K, o, {self.codes['PacketTooShort']})")
-                w(1, "o += _n >> 3")
-            elif op.op == "primitive":
-                prim = op.params[0]
-                if prim.op == "exit":
-                    raise JsonLoadError(prim.path, "exit is not allowed in a parser")
-                self.primitive(w, 1, prim, in_parser=True)
-        # transition
+            try:
+                self.parser_op(w, op)
+            except (AttributeError, IndexError, KeyError, TypeError) as ex:
+                raise JsonLoadError(op.path, f"malformed parser operation {op.op!r}: {ex}") from None
+        self.transition(w, st, names)
+
+    def parser_op(self, w: _Writer, op):
+        """Code for one parser operation (extract, set, verify, shift, advance, primitive)."""
+        if op.op in ("extract", "extract_VL"):
+            self.extract_code(w, 1, op.params[0], op.params[1] if op.op == "extract_VL" else None)
+        elif op.op == "set":
+            dst, src = op.params
+            slot, f = self.lvalue(dst)
+            if f.varbit:
+                self.assign_vl(w, 1, slot, f, src)
+            else:
+                w(1, f"P[{slot}] = {self.expr(src)} & {bits.mask(f.width)}")
+        elif op.op == "verify":
+            cond, err = op.params
+            w(1, f"if not ({self.expr(cond)}): raise _perr(K, o, {self.expr(err)})")
+        elif op.op == "shift":
+            w(1, f"_n = {self.expr(op.params[0])}")
+            w(1, f"if len(b) - o < _n: raise _perr(K, o, {self.codes['PacketTooShort']})")
+            w(1, "o += _n")
+        elif op.op == "advance":
+            w(1, f"_n = {self.expr(op.params[0])}")
+            w(1, f"if _n % 8: raise _perr(K, o, {self.codes['ParserInvalidArgument']})")
+            w(1, f"if len(b) - o < (_n >> 3): raise _perr(K, o, {self.codes['PacketTooShort']})")
+            w(1, "o += _n >> 3")
+        elif op.op == "primitive":
+            prim = op.params[0]
+            if prim.op == "exit":
+                raise JsonLoadError(prim.path, "exit is not allowed in a parser")
+            self.primitive(w, 1, prim, in_parser=True)
+
+    def transition(self, w: _Writer, st: ParseState, names: dict[str, str]):
         trans = st.transitions
         default = next((t for t in trans if t.type == "default"), None)
         nonde = [t for t in trans if t.type != "default"]
@@ -925,6 +1041,35 @@ class CodeGen:
         w(1, f"return ({target(default) if default else 'None'}, o)")
         w(0, "")
 
+    # ------------------------------------------------------------ fused entry points
+    def gen_entry_points(self, parse_fn: str | None, std: dict):
+        """parse_full(P, K, b) -> bool (True if a parser or checksum error), and
+        emit(P, K) -> bytes (checksum update + deparse)."""
+        w = self.w
+        pe = std.get("parser_error")
+        ce = std.get("checksum_error")
+        w(0, "def parse_full(P, K, b):")
+        w(1, f"K.err = {self.codes['NoError']}")
+        if parse_fn:
+            w(1, f"{parse_fn}(P, K, b)")
+        if pe is not None:
+            w(1, f"P[{pe.slot}] = K.err & {bits.mask(pe.width)}")
+        if any(c.verify for c in self.prog.checksums):
+            w(1, "bad = cks_verify(P, K)")
+            if ce is not None:
+                w(1, f"P[{ce.slot}] = 1 if bad else 0")
+            w(1, f"return bad or K.err != {self.codes['NoError']}")
+        else:
+            if ce is not None:
+                w(1, f"P[{ce.slot}] = 0")
+            w(1, f"return K.err != {self.codes['NoError']}")
+        w(0, "")
+        w(0, "def emit(P, K):")
+        if any(c.update for c in self.prog.checksums):
+            w(1, "cks_update(P, K)")
+        w(1, "return deparse(P, K.buf[K.off:])")
+        w(0, "")
+
     # ------------------------------------------------------------ deparser
     def gen_deparser(self) -> str:
         w = self.w
@@ -945,12 +1090,12 @@ class CodeGen:
         for c in self.prog.checksums:
             if not c.verify:
                 continue
-            fn = self.calc_fn(c.calculation)
             ind = 1
             if c.if_cond is not None:
                 w(1, f"if {self.expr(c.if_cond)}:")
                 ind = 2
-            w(ind, f"if ({fn}(P, K) & {bits.mask(c.target.width)}) != P[{c.target.slot}]: bad = True")
+            self.calc_body(w, ind, c.calculation, "cv")
+            w(ind, f"if (cv & {bits.mask(c.target.width)}) != P[{c.target.slot}]: bad = True")
         w(1, "return bad")
         w(0, "")
         w(0, "def cks_update(P, K):")
@@ -958,12 +1103,12 @@ class CodeGen:
         for c in self.prog.checksums:
             if not c.update:
                 continue
-            fn = self.calc_fn(c.calculation)
             ind = 1
             if c.if_cond is not None:
                 w(1, f"if {self.expr(c.if_cond)}:")
                 ind = 2
-            w(ind, f"P[{c.target.slot}] = {fn}(P, K) & {bits.mask(c.target.width)}")
+            self.calc_body(w, ind, c.calculation, "cv")
+            w(ind, f"P[{c.target.slot}] = cv & {bits.mask(c.target.width)}")
         w(0, "")
         return "cks_verify", "cks_update"
 
@@ -1024,14 +1169,14 @@ class CodeGen:
             pc = self.const(prof, "prof")
             w(1, "a = e.action")
             w(1, "d = e.data")
-            w(1, "if getattr(e, 'group', None) is not None:")
+            w(1, "if e.group is not None:")
             if t.profile.selector_algo is not None:
                 sel = self.selector_fn(t.profile)
                 w(2, f"m = {pc}.select(e.group, {sel}(P, K))")
             else:
                 w(2, f"m = {pc}.select(e.group, 0)")
             w(2, "a = m.action; d = m.data")
-            w(1, "elif getattr(e, 'member', None) is not None:")
+            w(1, "elif e.member is not None:")
             w(2, f"m = _member({pc}, e.member)")
             w(2, "a = m.action; d = m.data")
             w(1, "if a is not None: a.fn(P, d, K)")
@@ -1069,11 +1214,15 @@ class CodeGen:
     # ------------------------------------------------------------ build
     def build(self) -> dict[str, Any]:
         prog = self.prog
+        for calc in prog.calculations.values():
+            self.calc_algo(calc)        # every calculation gets its algorithm (runtime API)
         for a in prog.actions:
             self.gen_action(a)
         parsers = {name: self.gen_parser(p) for name, p in prog.parsers.items()}
         self.gen_deparser()
         self.gen_checksums()
+        main = parsers.get("parser") or next(iter(parsers.values()), None)
+        self.gen_entry_points(main, self.env.get("std_all", {}))
         starts = {name: self.gen_pipeline(pl) for name, pl in prog.pipelines.items()}
         src = self.w.text() + "\n".join(self.extra_lines) + "\n"
         try:
@@ -1081,7 +1230,7 @@ class CodeGen:
         except SyntaxError as e:  # a generator bug, reported with context
             line = src.splitlines()[e.lineno - 1] if e.lineno else ""
             raise JsonLoadError("", f"internal code generation error: {e.msg} in {line!r}") from None
-        exec(code, self.g)
+        exec(code, self.g)  # noqa: S102  (this module's purpose: run the generated code)
         for a in prog.actions:
             a.fn = self.g[f"act_{a.id}"]
         out = {
@@ -1090,6 +1239,8 @@ class CodeGen:
             "deparse": self.g["deparse"],
             "cks_verify": self.g["cks_verify"],
             "cks_update": self.g["cks_update"],
+            "parse_full": self.g["parse_full"],
+            "emit": self.g["emit"],
             "source": src,
             "calculations": self.calc_algos,
         }
@@ -1105,5 +1256,11 @@ def _member_of(prof, handle):
 
 
 def generate(prog: Program, env: dict[str, Any]) -> dict[str, Any]:
-    """Generate and compile all per-packet functions for `prog`."""
-    return CodeGen(prog, env).build()
+    """Generate and compile all per-packet functions for `prog`. Anything the
+    loader let through but the generator cannot use is a JsonLoadError."""
+    try:
+        return CodeGen(prog, env).build()
+    except RecursionError:
+        raise JsonLoadError("", "expression nesting too deep") from None
+    except (AttributeError, IndexError, KeyError, TypeError) as e:
+        raise JsonLoadError("", f"unsupported program structure: {type(e).__name__}: {e}") from None

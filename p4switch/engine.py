@@ -6,11 +6,10 @@ ingress; E2E clone, drop, deparse, recirculate after egress).
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable
 
-from .errors import PipelineError
+from .errors import PipelineError, SwitchError
 
 # standard_metadata.instance_type values (v1model / simple_switch)
 PKT_NORMAL = 0
@@ -30,28 +29,29 @@ STD_FIELDS = ("ingress_port", "egress_spec", "egress_port", "instance_type", "pa
 
 
 class PacketCtx:
-    """Per-packet state outside the PHV (BMv2 keeps these in packet registers)."""
-    __slots__ = ("exit", "clone", "resubmit", "recirc", "learn", "truncate",
-                 "length", "ingress_len", "buf", "off", "err")
+    """Per-packet state outside the PHV (BMv2 keeps these in packet registers).
+
+    Flags default to class attributes so that creating a context per packet only
+    writes the three fields that always differ."""
+    exit = False
+    clone = None        # (session, field list id)
+    resubmit = None     # field list id
+    recirc = None       # field list id
+    learn = None        # (receiver, learn list id)
+    truncate = None
+    off = 0             # end of the parsed headers in buf
+    err = 0             # parser error code
 
     def __init__(self, buf: bytes, length: int, ingress_len: int):
-        self.exit = False
-        self.clone = None        # (session, field list id)
-        self.resubmit = None     # field list id
-        self.recirc = None       # field list id
-        self.learn = None        # (receiver, learn list id)
-        self.truncate = None
+        self.buf = buf
         self.length = length     # packet length register (add/remove_header adjust it)
         self.ingress_len = ingress_len
-        self.buf = buf
-        self.off = 0
-        self.err = 0
 
     def payload(self) -> bytes:
         """The bytes after the parsed headers."""
         return self.buf[self.off:]
 
-    def fresh_copy(self) -> "PacketCtx":
+    def fresh_copy(self) -> PacketCtx:
         """A copy with cleared flags (BMv2 RegisterAccess::clear_all)."""
         k = PacketCtx(self.buf, self.length, self.ingress_len)
         k.off = self.off
@@ -127,13 +127,8 @@ class Digest:
     fields: tuple[str, ...]
 
 
-@dataclass
-class _InJob:
-    data: bytes
-    port: int
-    itype: int
-    preserved: list | None
-    length: int
+# An ingress job is a tuple (data, port, instance_type, preserved fields, length);
+# an egress job a tuple (P, K, egress_port).
 
 
 class Engine:
@@ -150,6 +145,9 @@ class Engine:
         self._deparse = gen["deparse"]
         self._cks_verify = gen["cks_verify"]
         self._cks_update = gen["cks_update"]
+        self._parse_full = gen["parse_full"]
+        self._no_error = prog.errors.get("NoError", 0)
+        self._emit = gen["emit"]
         self._template = list(prog.template)
         sm = {}
         for name in STD_FIELDS:
@@ -168,8 +166,35 @@ class Engine:
         self._t0 = time.monotonic()
         es = sm["egress_spec"]
         self._es_mask = (1 << es.width) - 1 if es is not None else 0x1FF
+        self._drop_m = drop_port & self._es_mask
+        self._drop_p1 = drop_port + 1
+        self._s_es = self._slot["egress_spec"]
+        self._s_mg = self._slot["mcast_grp"]
+        self._s_it = self._slot["instance_type"]
         self.stats: Counter = Counter()
         self.digests: list[Digest] = []
+        self._init_ingress = self._make_init("ingress_port", "packet_length", "instance_type",
+                                             "ingress_global_timestamp")
+        self._init_egress = self._make_init("egress_port", "egress_spec", "packet_length",
+                                            "egress_global_timestamp")
+
+    def _make_init(self, *names):
+        """A specialised function writing the given standard metadata fields
+        (absent fields are skipped): f(P, v1, v2, ..., timestamp)."""
+        args = ", ".join(f"v{i}" for i in range(len(names)))
+        lines = [f"def init(P, {args}):"]
+        for i, n in enumerate(names):
+            f = self._std.get(n)
+            if f is None:
+                continue
+            if n.endswith("timestamp"):
+                lines.append(f"    P[{f.slot}] = int((_mono() - _t0) * 1e6) & {(1 << f.width) - 1}")
+            else:
+                lines.append(f"    P[{f.slot}] = v{i} & {(1 << f.width) - 1}")
+        lines.append("    return P")
+        ns = {"_mono": time.monotonic, "_t0": self._t0}
+        exec("\n".join(lines) + "\n", ns)  # noqa: S102  (generated from slot numbers only)
+        return ns["init"]
 
     # ---------------------------------------------------------------- helpers
     def _now_us(self) -> int:
@@ -198,7 +223,7 @@ class Engine:
         look = getattr(cs, "lookup", None)
         try:
             return look(session) if look is not None else cs.get(session)
-        except Exception:
+        except SwitchError:     # get() raises for an unconfigured session
             return None
 
     def _run(self, start, P, K):
@@ -207,55 +232,117 @@ class Engine:
             n = n(P, K)
 
     def _parse_into(self, P: list, K: PacketCtx, data: bytes):
-        if self._parse is not None:
-            self._parse(P, K, data)
-        s = self._slot["parser_error"]
-        if s is not None:
-            P[s] = K.err
-        bad = self._cks_verify(P, K)
-        s = self._slot["checksum_error"]
-        if s is not None:
-            P[s] = 1 if bad else 0
-        if K.err:
+        """Parser + checksum verification; sets parser_error / checksum_error."""
+        if self._parse_full(P, K, data):
+            self._count_parse(K, P)
+
+    def _count_parse(self, K: PacketCtx, P: list):
+        if K.err != self._no_error:
             self.stats["parser_error"] += 1
-        if bad:
+        s = self._slot["checksum_error"]
+        if s is not None and P[s]:
             self.stats["checksum_error"] += 1
 
     # ---------------------------------------------------------------- TM
     def process_packet(self, port: int, data: bytes) -> list[tuple[int, bytes]]:
         """Run one packet through the switch; return the packets that leave, as
-        (egress_port, bytes), in the order simple_switch emits them."""
-        data = bytes(data)
-        out: list[tuple[int, bytes]] = []
-        self.stats["rx"] += 1
-        inq: deque = deque([_InJob(data, port, PKT_NORMAL, None, len(data))])
+        (egress_port, bytes), in the order simple_switch emits them.
+
+        The common case (no clone, digest, resubmit, multicast, drop or
+        recirculation) runs straight through here; anything else continues in
+        the general traffic manager (`_after_ingress`, `_drain`)."""
+        if type(data) is not bytes:
+            data = bytes(data)
+        stats = self.stats
+        stats["rx"] += 1
+        n = len(data)
+        P = self._template[:]
+        K = PacketCtx(data, n, n)
+        try:
+            self._init_ingress(P, port, n, PKT_NORMAL, 0)
+            if self._parse_full(P, K, data):
+                self._count_parse(K, P)
+            node = self._ingress
+            while node is not None:
+                node = node(P, K)
+            K.exit = False
+            es = P[self._s_es]
+            mg = self._s_mg
+            if (K.clone is not None or K.learn is not None or K.resubmit is not None
+                    or (mg is not None and P[mg]) or es == self._drop_m):
+                inq: list = []
+                egq: list = []
+                self._after_ingress(P, K, (data, port, PKT_NORMAL, None, n), inq, egq)
+                return self._drain(inq, egq, [])
+            if self._s_it is not None:
+                P[self._s_it] = PKT_NORMAL
+        except PipelineError as e:
+            self._fault("ingress", e)
+            return []
+        except Exception as e:  # noqa: BLE001  (an internal fault must not kill the switch)
+            self._fault("ingress", PipelineError(f"{type(e).__name__}: {e}"))
+            return []
+        try:
+            self._init_egress(P, es, self._drop_p1, K.length, 0)
+            node = self._egress
+            while node is not None:
+                node = node(P, K)
+            if K.clone is None and K.recirc is None and P[self._s_es] != self._drop_m:
+                out = self._emit(P, K)
+                if K.truncate is not None and K.truncate < len(out):
+                    out = out[:K.truncate]
+                stats["tx"] += 1
+                return [(es, out)]
+            inq = []
+            egq = []
+            outs: list = []
+            self._after_egress(P, K, es, inq, egq, outs)
+        except PipelineError as e:
+            self._fault("egress", e)
+            return []
+        except Exception as e:  # noqa: BLE001
+            self._fault("egress", PipelineError(f"{type(e).__name__}: {e}"))
+            return []
+        return self._drain(inq, egq, outs)
+
+    def _drain(self, inq: list, egq: list, out: list) -> list[tuple[int, bytes]]:
+        """The general traffic manager: finish the pending egress copies, then
+        every resubmitted / recirculated packet, in simple_switch's order."""
+        stats = self.stats
+        self._egress_all(egq, inq, out)
         loops = 0
-        while inq:
-            job = inq.popleft()
-            if job.itype in (PKT_RESUBMIT, PKT_RECIRC):
-                loops += 1
-                if loops > MAX_LOOPS:
-                    self.stats["drop_loop_limit"] += 1
-                    continue
-            egq: deque = deque()
+        qi = 0
+        while qi < len(inq):
+            job = inq[qi]
+            qi += 1
+            loops += 1
+            if loops > MAX_LOOPS:
+                stats["drop_loop_limit"] += 1
+                continue
+            egq = []
             try:
                 self._ingress_pass(job, inq, egq)
             except PipelineError as e:
                 self._fault("ingress", e)
                 continue
-            except Exception as e:  # an internal fault must not kill the switch
+            except Exception as e:  # noqa: BLE001  (an internal fault must not kill the switch)
                 self._fault("ingress", PipelineError(f"{type(e).__name__}: {e}"))
                 continue
-            while egq:
-                P, K, eport = egq.popleft()
-                try:
-                    self._egress_pass(P, K, eport, inq, egq, out)
-                except PipelineError as e:
-                    self._fault("egress", e)
-                except Exception as e:
-                    self._fault("egress", PipelineError(f"{type(e).__name__}: {e}"))
-        self.stats["tx"] += len(out)
+            self._egress_all(egq, inq, out)
+        stats["tx"] += len(out)
         return out
+
+    def _egress_all(self, egq: list, inq: list, out: list):
+        ei = 0
+        while ei < len(egq):
+            P, K, eport = egq[ei]
+            ei += 1
+            try:
+                self._egress_pass(P, K, eport, inq, egq, out)
+            except PipelineError as e:
+                self._fault("egress", e)
+            except Exception as e:  # noqa: BLE001
+                self._fault("egress", PipelineError(f"{type(e).__name__}: {e}"))
 
     def _fault(self, where: str, e: PipelineError):
         self.stats["pipeline_error"] += 1
@@ -263,25 +350,28 @@ class Engine:
         if self._log is not None:
             self._log(f"packet dropped in {where}: {e}")
 
-    def _ingress_pass(self, job: _InJob, inq: deque, egq: deque):
+    def _ingress_pass(self, job: tuple, inq: list, egq: list):
+        data, port, itype, preserved, length = job
         P = self._template[:]
-        K = PacketCtx(job.data, job.length, job.length)
-        sl = self._slot
-        if job.itype == PKT_NORMAL:
-            self._set(P, "ingress_port", job.port)
-        self._set(P, "packet_length", job.length)
-        self._set(P, "instance_type", job.itype)
-        if job.preserved:
-            for s, v in job.preserved:
+        K = PacketCtx(data, length, length)
+        self._init_ingress(P, port if itype == PKT_NORMAL else 0, length, itype, 0)
+        if preserved:
+            for s, v in preserved:
                 P[s] = v
-        if sl["ingress_global_timestamp"] is not None:
-            self._set(P, "ingress_global_timestamp", self._now_us())
-        self._parse_into(P, K, job.data)
-        if self._ingress is not None:
-            self._run(self._ingress, P, K)
+        if self._parse_full(P, K, data):
+            self._count_parse(K, P)
+        n = self._ingress
+        while n is not None:
+            n = n(P, K)
         K.exit = False
-        egress_spec = P[sl["egress_spec"]] if sl["egress_spec"] is not None else 0
-        mgid = P[sl["mcast_grp"]] if sl["mcast_grp"] is not None else 0
+        self._after_ingress(P, K, job, inq, egq)
+
+    def _after_ingress(self, P: list, K: PacketCtx, job: tuple, inq: list, egq: list):
+        """simple_switch's end of ingress: clone, digest, resubmit, multicast,
+        drop, unicast."""
+        data, port, _, _, length = job
+        egress_spec = P[self._s_es]
+        mgid = P[self._s_mg] if self._s_mg is not None else 0
         # 1. ingress clone: the packet as it was when ingress started, parsed again
         if K.clone is not None:
             session, fl = K.clone
@@ -289,9 +379,9 @@ class Engine:
             cfg = self._session(session & 0xFFFF)
             if cfg is not None:
                 P2 = self._template[:]
-                K2 = PacketCtx(job.data, job.length, job.length)
-                self._set(P2, "ingress_port", job.port)
-                self._parse_into(P2, K2, job.data)
+                K2 = PacketCtx(data, length, length)
+                self._set(P2, "ingress_port", port)
+                self._parse_into(P2, K2, data)
                 self._reset_metadata(P2)
                 for s, v in self._preserve(P, fl):
                     P2[s] = v
@@ -305,7 +395,7 @@ class Engine:
         # 3. resubmit
         if K.resubmit is not None:
             fl = K.resubmit
-            inq.append(_InJob(job.data, job.port, PKT_RESUBMIT, self._preserve(P, fl), job.length))
+            inq.append((data, port, PKT_RESUBMIT, self._preserve(P, fl), length))
             return
         # 4. multicast
         if mgid != 0:
@@ -313,11 +403,12 @@ class Engine:
             self._multicast(P, K, mgid, egq)
             return
         # 5. drop
-        if egress_spec == self.drop_port:
+        if egress_spec == self._drop_m:
             self.stats["drop_ingress"] += 1
             return
         # 6. unicast
-        self._set(P, "instance_type", PKT_NORMAL)
+        if self._s_it is not None:
+            P[self._s_it] = PKT_NORMAL
         egq.append((P, K, egress_spec))
 
     def _clone_out(self, P, K, cfg, egq):
@@ -334,7 +425,7 @@ class Engine:
     def _multicast(self, P, K, grp, egq):
         try:
             reps = self.pre.replicate(grp)
-        except Exception:
+        except SwitchError:     # unknown group: no replica (BMv2 logs and drops)
             reps = []
         if not reps:
             self.stats["drop_mcast_empty"] += 1
@@ -357,15 +448,14 @@ class Engine:
         self.digests.append(Digest(receiver, list_id, ll.name, vals, names))
 
     def _egress_pass(self, P, K, eport, inq, egq, out):
-        sl = self._slot
-        self._set(P, "egress_port", eport)
-        self._set(P, "egress_spec", self.drop_port + 1)
-        self._set(P, "packet_length", K.length)
-        if sl["egress_global_timestamp"] is not None:
-            self._set(P, "egress_global_timestamp", self._now_us())
-        K.exit = False
-        if self._egress is not None:
-            self._run(self._egress, P, K)
+        self._init_egress(P, eport, self._drop_p1, K.length, 0)
+        n = self._egress
+        while n is not None:
+            n = n(P, K)
+        self._after_egress(P, K, eport, inq, egq, out)
+
+    def _after_egress(self, P, K, eport, inq, egq, out):
+        """simple_switch's end of egress: E2E clone, drop, deparse, recirculate."""
         K.exit = False
         # E2E clone: the packet as it is now, metadata reset, no deparse/parse
         if K.clone is not None:
@@ -382,15 +472,14 @@ class Engine:
                 self._clone_out(P2, K2, cfg, egq)
             else:
                 self.stats["clone_no_session"] += 1
-        if sl["egress_spec"] is not None and P[sl["egress_spec"]] == (self.drop_port & self._es_mask):
+        if P[self._s_es] == self._drop_m:
             self.stats["drop_egress"] += 1
             return
-        self._cks_update(P, K)
-        data = self._deparse(P, K.payload())
+        data = self._emit(P, K)
         if K.truncate is not None and K.truncate < len(data):
             data = data[:K.truncate]
         if K.recirc is not None:
             fl = K.recirc
-            inq.append(_InJob(data, eport, PKT_RECIRC, self._preserve(P, fl), len(data)))
+            inq.append((data, eport, PKT_RECIRC, self._preserve(P, fl), len(data)))
             return
         out.append((eport, data))

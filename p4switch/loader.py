@@ -38,7 +38,7 @@ class HeaderType:
 
 @dataclass(eq=False)
 class FieldRef:
-    header: "Header"
+    header: Header
     index: int          # position in the header type
     name: str
     width: int          # for a varbit field: its maximum width
@@ -58,7 +58,7 @@ class Header:
     vl_slot: int | None = None          # PHV slot holding the varbit field's current width
     fields: list[FieldRef] = field(default_factory=list)
     by_name: dict[str, FieldRef] = field(default_factory=dict)
-    union: "HeaderUnion | None" = None  # union this header belongs to
+    union: HeaderUnion | None = None  # union this header belongs to
     union_index: int = 0
 
     @property
@@ -109,9 +109,9 @@ class Expr:
     kind: str
     value: Any = None
     op: str | None = None
-    left: "Expr | None" = None
-    right: "Expr | None" = None
-    cond: "Expr | None" = None
+    left: Expr | None = None
+    right: Expr | None = None
+    cond: Expr | None = None
     path: str = ""
 
 
@@ -147,7 +147,7 @@ class Transition:
     type: str                 # hexstr | default | parse_vset
     value: int | str | None   # int for hexstr, vset name for parse_vset
     mask: int | None
-    next_state: "str | None"
+    next_state: str | None
     path: str
 
 
@@ -237,7 +237,7 @@ class Table:
     id: int
     match_type: str
     type: str
-    profile: "ActionProfile | None"
+    profile: ActionProfile | None
     max_size: int
     with_counters: bool
     support_timeout: bool
@@ -400,7 +400,7 @@ EXPR_OPS = {
 }
 
 PRIMITIVES = {
-    "assign", "assign_VL", "assign_header", "assign_union", "assign_header_stack",
+    "add_header_fast", "assign", "assign_VL", "assign_header", "assign_union", "assign_header_stack",
     "assign_union_stack", "push", "pop", "add_header", "remove_header",
     "mark_to_drop", "drop", "clone_ingress_pkt_to_egress", "clone_egress_pkt_to_egress",
     "resubmit", "recirculate", "modify_field_with_hash_based_offset",
@@ -433,6 +433,15 @@ class _Ctx:
         self.aliases: dict[str, FieldRef] = {}
 
 
+def _key(x: Any) -> Any:
+    """A JSON value usable as a lookup key (lists/dicts never match anything)."""
+    return x if isinstance(x, (str, int, float, bool)) or x is None else object()
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 def _fail(path: str, msg: str):
     raise JsonLoadError(path, msg)
 
@@ -449,9 +458,9 @@ def _get(obj: Any, key: str, path: str, types=None, default: Any = ..., ) -> Any
         if v is None and default is not ...:
             return default
         tn = types.__name__ if isinstance(types, type) else "/".join(t.__name__ for t in types)
-        _fail(f"{path}.{key}", f"expected {tn}, got {type(v).__name__}")
+        _fail(_join(path, key), f"expected {tn}, got {type(v).__name__}")
     if types is int and isinstance(v, bool):
-        _fail(f"{path}.{key}", "expected int, got bool")
+        _fail(_join(path, key), "expected int, got bool")
     return v
 
 
@@ -464,7 +473,7 @@ def _list(obj: Any, key: str, path: str, required: bool = False) -> list:
             _fail(path, f"missing attribute '{key}'")
         return []
     if not isinstance(v, list):
-        _fail(f"{path}.{key}", f"expected a JSON array, got {type(v).__name__}")
+        _fail(_join(path, key), f"expected a JSON array, got {type(v).__name__}")
     return v
 
 
@@ -707,7 +716,7 @@ def _layout_headers(ctx: _Ctx, j: dict) -> int:
             _fail(f"{p}.header_type", f"unknown header type {tname!r}")
         hs = []
         for k, hid in enumerate(_list(s, "header_ids", p, True)):
-            if hid not in ctx.headers_by_id:
+            if _key(hid) not in ctx.headers_by_id:
                 _fail(f"{p}.header_ids[{k}]", f"unknown header id {hid!r}")
             hs.append(ctx.headers_by_id[hid])
         st = HeaderStack(name, _get(s, "id", p, int, 0), ctx.header_types[tname], hs, slot)
@@ -723,7 +732,7 @@ def _layout_headers(ctx: _Ctx, j: dict) -> int:
         members = [m[0] for m in ut.get("headers", []) if isinstance(m, list) and m]
         hs = []
         for k, hid in enumerate(_list(u, "header_ids", p, True)):
-            if hid not in ctx.headers_by_id:
+            if _key(hid) not in ctx.headers_by_id:
                 _fail(f"{p}.header_ids[{k}]", f"unknown header id {hid!r}")
             hs.append(ctx.headers_by_id[hid])
         if len(members) != len(hs):
@@ -739,7 +748,7 @@ def _layout_headers(ctx: _Ctx, j: dict) -> int:
         name = _get(us, "name", p, str)
         items = []
         for k, uid in enumerate(_list(us, "header_union_ids", p, True)):
-            if uid not in unions_by_id:
+            if _key(uid) not in unions_by_id:
                 _fail(f"{p}.header_union_ids[{k}]", f"unknown header union id {uid!r}")
             items.append(unions_by_id[uid])
         ctx.union_stacks[name] = HeaderUnionStack(name, _get(us, "id", p, int, 0),
@@ -890,7 +899,7 @@ def _load_parser(ctx: _Ctx, prs: dict, p: str) -> Parser:
             if "type" not in t and t.get("value") == "default":
                 tt = "default"      # pre-2.x style default transition
             ns = t.get("next_state")
-            if ns is not None and ns not in names:
+            if ns is not None and _key(ns) not in names:
                 _fail(f"{tp}.next_state", f"unknown parse state {ns!r}")
             m = t.get("mask")
             mask = _hex(m, f"{tp}.mask") if m is not None else None
@@ -908,7 +917,7 @@ def _load_parser(ctx: _Ctx, prs: dict, p: str) -> Parser:
         st = ParseState(_get(s, "name", sp, str), _get(s, "id", sp, int, i), ops, key, widths, trans, sp)
         states[st.name] = st
     init = prs.get("init_state")
-    if init is not None and init not in states:
+    if init is not None and _key(init) not in states:
         _fail(f"{p}.init_state", f"unknown parse state {init!r}")
     return Parser(name, _get(prs, "id", p, int, 0), init, states)
 
@@ -978,7 +987,7 @@ def _load_pipeline(ctx: _Ctx, pl: dict, p: str, actions_by_id: dict[int, Action]
         ids = t.get("action_ids")
         if isinstance(ids, list):
             for k, aid in enumerate(ids):
-                if aid not in actions_by_id:
+                if _key(aid) not in actions_by_id:
                     _fail(f"{tp}.action_ids[{k}]", f"unknown action id {aid!r}")
                 acts.append(actions_by_id[aid])
         else:
@@ -1007,7 +1016,7 @@ def _load_pipeline(ctx: _Ctx, pl: dict, p: str, actions_by_id: dict[int, Action]
         if dj is not None:
             dp = f"{tp}.default_entry"
             aid = _get(dj, "action_id", dp, int)
-            if aid not in actions_by_id:
+            if _key(aid) not in actions_by_id:
                 _fail(f"{dp}.action_id", f"unknown action id {aid}")
             a = actions_by_id[aid]
             data = [_hex(x, f"{dp}.action_data[{k}]") for k, x in enumerate(_list(dj, "action_data", dp))]
@@ -1023,7 +1032,7 @@ def _load_pipeline(ctx: _Ctx, pl: dict, p: str, actions_by_id: dict[int, Action]
                 _fail(f"{ep}.match_key", f"expected {len(keys)} match fields, got {len(mk)}")
             ae = _get(e, "action_entry", ep, dict)
             aid = _get(ae, "action_id", f"{ep}.action_entry", int)
-            if aid not in actions_by_id:
+            if _key(aid) not in actions_by_id:
                 _fail(f"{ep}.action_entry.action_id", f"unknown action id {aid}")
             data = [_hex(x, f"{ep}.action_entry.action_data[{q}]")
                     for q, x in enumerate(_list(ae, "action_data", f"{ep}.action_entry"))]
@@ -1032,7 +1041,7 @@ def _load_pipeline(ctx: _Ctx, pl: dict, p: str, actions_by_id: dict[int, Action]
                     _fail(f"{ep}.match_key[{q}]", "expected an object")
             entries.append(ConstEntry(mk, actions_by_id[aid], data, _get(e, "priority", ep, int, 0), ep))
         dm = t.get("direct_meters")
-        if dm is not None and dm not in ctx.meters:
+        if dm is not None and _key(dm) not in ctx.meters:
             _fail(f"{tp}.direct_meters", f"unknown meter array {dm!r}")
         mtype = _get(t, "match_type", tp, str, "exact")
         tables[tname] = Table(
@@ -1052,7 +1061,7 @@ def _load_pipeline(ctx: _Ctx, pl: dict, p: str, actions_by_id: dict[int, Action]
         cp = f"{p}.action_calls[{i}]"
         cn = _get(c, "name", cp, str)
         aid = _get(c, "action_id", cp, int)
-        if aid not in actions_by_id:
+        if _key(aid) not in actions_by_id:
             _fail(f"{cp}.action_id", f"unknown action id {aid}")
         calls[cn] = ActionCall(cn, _get(c, "id", cp, int, i), actions_by_id[aid],
                                node_ref(c.get("next_node"), f"{cp}.next_node"))
@@ -1109,28 +1118,32 @@ def _load(j: dict) -> Program:
                                             if isinstance(x, list) and len(x) == 2}
     for i, c in enumerate(_list(j, "counter_arrays", "")):
         p = f"counter_arrays[{i}]"
-        ctx.counters[_get(c, "name", p, str)] = CounterSpec(
-            c["name"], _get(c, "id", p, int, i), _get(c, "size", p, int, 0),
+        cname = _get(c, "name", p, str)
+        ctx.counters[cname] = CounterSpec(
+            cname, _get(c, "id", p, int, i), _get(c, "size", p, int, 0),
             bool(c.get("is_direct", False)), c.get("binding"))
     for i, m in enumerate(_list(j, "meter_arrays", "")):
         p = f"meter_arrays[{i}]"
+        mname = _get(m, "name", p, str)
         rt = m.get("result_target")
-        ctx.meters[_get(m, "name", p, str)] = MeterSpec(
-            m["name"], _get(m, "id", p, int, i), _get(m, "size", p, int, 0),
+        ctx.meters[mname] = MeterSpec(
+            mname, _get(m, "id", p, int, i), _get(m, "size", p, int, 0),
             _get(m, "type", p, str, "bytes"), _get(m, "rate_count", p, int, 2),
             bool(m.get("is_direct", False)), m.get("binding"),
             _field_only(ctx, rt, f"{p}.result_target") if rt is not None else None)
     for i, r in enumerate(_list(j, "register_arrays", "")):
         p = f"register_arrays[{i}]"
-        ctx.registers[_get(r, "name", p, str)] = RegisterSpec(
-            r["name"], _get(r, "id", p, int, i), _get(r, "size", p, int), _get(r, "bitwidth", p, int))
+        rname = _get(r, "name", p, str)
+        ctx.registers[rname] = RegisterSpec(
+            rname, _get(r, "id", p, int, i), _get(r, "size", p, int), _get(r, "bitwidth", p, int))
     for i, e in enumerate(_list(j, "extern_instances", "")):
         p = f"extern_instances[{i}]"
         ctx.externs[_get(e, "name", p, str)] = e
     for i, v in enumerate(_list(j, "parse_vsets", "")):
         p = f"parse_vsets[{i}]"
-        ctx.parse_vsets[_get(v, "name", p, str)] = ParseVsetSpec(
-            v["name"], _get(v, "id", p, int, i), _get(v, "compressed_bitwidth", p, int, 0))
+        vname = _get(v, "name", p, str)
+        ctx.parse_vsets[vname] = ParseVsetSpec(
+            vname, _get(v, "id", p, int, i), _get(v, "compressed_bitwidth", p, int, 0))
     _load_calculations(ctx, j)
     ctx.field_lists = _load_field_lists(ctx, j, "field_lists", FieldList)
     ctx.learn_lists = _load_field_lists(ctx, j, "learn_lists", LearnList)
@@ -1159,7 +1172,8 @@ def _load(j: dict) -> Program:
     for i, d in enumerate(_list(j, "deparsers", "")):
         p = f"deparsers[{i}]"
         order = [_header(ctx, h, f"{p}.order[{k}]") for k, h in enumerate(_list(d, "order", p))]
-        deparsers[_get(d, "name", p, str)] = Deparser(d["name"], _get(d, "id", p, int, i), order)
+        dname = _get(d, "name", p, str)
+        deparsers[dname] = Deparser(dname, _get(d, "id", p, int, i), order)
     checksums = []
     for i, c in enumerate(_list(j, "checksums", "")):
         p = f"checksums[{i}]"
@@ -1177,9 +1191,9 @@ def _load(j: dict) -> Program:
         pp = _load_pipeline(ctx, pl, f"pipelines[{i}]", actions_by_id)
         pipelines[pp.name] = pp
     for mname, m in ctx.meters.items():
-        if m.is_direct and m.binding is not None:
-            if not any(m.binding in pl.tables for pl in pipelines.values()):
-                _fail("meter_arrays", f"direct meter {mname!r} bound to unknown table {m.binding!r}")
+        if (m.is_direct and m.binding is not None
+                and not any(_key(m.binding) in pl.tables for pl in pipelines.values())):
+            _fail("meter_arrays", f"direct meter {mname!r} bound to unknown table {m.binding!r}")
     template = [0] * nslots
     for h in ctx.headers.values():
         if h.metadata:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from p4common.codec import CodecError, parse_int, parse_value
 from p4common.matchstr import MatchStringError, format_match, parse_matches
 
-from .errors import RuntimeApiError, SwitchError, TableError
+from .errors import RuntimeApiError, SwitchError
 from .hashes import CrcConfig
 
 __all__ = ["RuntimeApi"]
@@ -435,15 +435,26 @@ class RuntimeApi:
     def mc_mgrp_destroy(self, grp: int) -> None:
         self.switch.pre.mc_mgrp_destroy(_int_arg(grp, "multicast group id"))
 
+    @staticmethod
+    def _port_list(items, what: str) -> list[int]:
+        """simple_switch_CLI port-map rules: non-negative numbers, no duplicates."""
+        out = [_int_arg(p, f"{what} number") for p in items]
+        seen = set()
+        for p in out:
+            if p < 0:
+                raise RuntimeApiError(f"'{p}' is not a valid {what} number")
+            if p in seen:
+                raise RuntimeApiError(f"found duplicate {what} number '{p}'")
+            seen.add(p)
+        return out
+
     def mc_node_create(self, rid: int, ports, lags=()) -> int:
-        return self.switch.pre.mc_node_create(_int_arg(rid, "rid"),
-                                              [_int_arg(p, "port") for p in ports],
-                                              [_int_arg(x, "lag") for x in lags])
+        return self.switch.pre.mc_node_create(_int_arg(rid, "rid"), self._port_list(ports, "port"),
+                                              self._port_list(lags, "lag"))
 
     def mc_node_update(self, handle: int, ports, lags=()) -> None:
         self.switch.pre.mc_node_update(_int_arg(handle, "node handle"),
-                                       [_int_arg(p, "port") for p in ports],
-                                       [_int_arg(x, "lag") for x in lags])
+                                       self._port_list(ports, "port"), self._port_list(lags, "lag"))
 
     def mc_node_destroy(self, handle: int) -> None:
         self.switch.pre.mc_node_destroy(_int_arg(handle, "node handle"))
@@ -458,7 +469,7 @@ class RuntimeApi:
 
     def mc_set_lag_membership(self, lag: int, ports) -> None:
         self.switch.pre.mc_set_lag_membership(_int_arg(lag, "lag index"),
-                                              [_int_arg(p, "port") for p in ports])
+                                              self._port_list(ports, "port"))
 
     def mc_dump(self) -> str:
         return self.switch.pre.dump()
@@ -700,6 +711,13 @@ def _cli_table_dump_entry(api, args):
     return api.table_dump_entry(args[0], args[1])
 
 
+def _fmt_pvs(x) -> str:
+    if isinstance(x, tuple):
+        v, m = (x + (None,))[:2]
+        return f"{v:#x}" if m is None else f"{v:#x}&&&{m:#x}"
+    return f"{x:#x}" if isinstance(x, int) else str(x)
+
+
 _COMMANDS: dict[str, Callable[[RuntimeApi, list], Any]] = {
     "table_add": _cli_table_add,
     "table_set_default": _cli_table_set_default,
@@ -782,5 +800,5 @@ _COMMANDS: dict[str, Callable[[RuntimeApi, list], Any]] = {
     "pvs_add": lambda api, a: (_need("pvs_add", a, 2, "<name> <value>", 2) or api.pvs_add(a[0], a[1])),
     "pvs_remove": lambda api, a: (_need("pvs_remove", a, 2, "<name> <value>", 2) or api.pvs_remove(a[0], a[1])),
     "pvs_clear": _fixed("pvs_clear", 1, "<name>"),
-    "pvs_get": _fixed("pvs_get", 1, "<name>", lambda v: "\n".join(str(x) for x in v)),
+    "pvs_get": _fixed("pvs_get", 1, "<name>", lambda v: "\n".join(_fmt_pvs(x) for x in v)),
 }

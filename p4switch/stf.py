@@ -41,7 +41,6 @@ from p4switch.stf_parse import (
     StfFile,
     StfSyntaxError,
     WaitStmt,
-    parse_int,
     parse_stf_file,
 )
 
@@ -64,7 +63,8 @@ class StfError(SwitchError):
         self.filename = filename
         self.line = line
         self.message = message
-        super().__init__(f"{filename}:{line}: {message}")
+        where = f"{filename}:{line}" if line > 0 else filename
+        super().__init__(f"{where}: {message}")
 
 
 # --------------------------------------------------------------------------- JSON view
@@ -678,11 +678,7 @@ def run_stf_file(stf: StfFile, doc: dict, *, json_path: str = "<json>",
     result = StfResult(json_path, stf.filename)
     switch_factory = switch_factory or _default_switch_factory
     api_factory = api_factory or _default_api_factory
-    try:
-        prog = ProgramInfo.from_json(doc)
-    except (KeyError, TypeError, AttributeError) as e:
-        result.fail("load", f"{json_path}: not a BMv2 JSON program: {_short_exc(e)}")
-        return result
+    # The switch loads first: its loader reports malformed JSON with a JSON path.
     t0 = time.perf_counter()
     try:
         switch = switch_factory(doc)
@@ -694,6 +690,11 @@ def run_stf_file(stf: StfFile, doc: dict, *, json_path: str = "<json>",
         result.fail("load", f"{json_path}: switch crashed while loading: {_short_exc(e)}")
         return result
     t1 = time.perf_counter()
+    try:
+        prog = ProgramInfo.from_json(doc)
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        result.fail("load", f"{json_path}: not a BMv2 JSON program: {_short_exc(e)}")
+        return result
     result.load_seconds = t1 - t0
     runner = _Runner(stf, prog, switch, api, result, strict_counters=strict_counters,
                      verbose=verbose, echo=echo)
@@ -813,7 +814,7 @@ def main(argv: list[str] | None = None) -> int:
                     return 2
         for path in (json_path, args.stf):
             if not os.path.isfile(path):
-                print(f"p4stf: {path}: no such file", file=sys.stderr)
+                print(f"p4stf: {path}: no such file (or not a regular file)", file=sys.stderr)
                 return 2
         result = run_stf(json_path, args.stf, strict_counters=args.strict_counters,
                          verbose=args.verbose, echo=echo)

@@ -60,7 +60,8 @@ class StfSyntaxError(SwitchError):
         self.filename = filename
         self.line = line
         self.message = message
-        super().__init__(f"{filename}:{line}: {message}")
+        where = f"{filename}:{line}" if line > 0 else filename
+        super().__init__(f"{where}: {message}")
 
 
 # --------------------------------------------------------------------------- statements

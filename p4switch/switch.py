@@ -6,7 +6,8 @@ clone sessions, value sets) and the packet engine (see engine.Engine).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import bits
 from .codegen import generate
@@ -22,7 +23,7 @@ class Switch(Engine):
 
     @classmethod
     def from_json(cls, json_bytes_or_dict, *, drop_port: int = 511, cpu_port: int | None = None,
-                  log: Callable[..., Any] | None = None) -> "Switch":
+                  log: Callable[..., Any] | None = None) -> Switch:
         """Load a BMv2 JSON (bytes, str or an already-parsed dict). Raises
         JsonLoadError with the JSON path of anything malformed or unsupported."""
         prog = load_program(json_bytes_or_dict)
@@ -31,7 +32,7 @@ class Switch(Engine):
         return sw
 
     def _build(self, prog: Program, drop_port: int, cpu_port, log):
-        from . import externs, hashes, pre, tables   # sibling modules (other owners)
+        from . import externs, hashes, pre, tables  # sibling modules (other owners)
         self.program = prog
         self.cpu_port = cpu_port
         self.actions = {}
@@ -62,7 +63,7 @@ class Switch(Engine):
                 if ap.selector_algo is not None:
                     try:
                         algo = hashes.algorithm(ap.selector_algo)
-                    except Exception as e:
+                    except ValueError as e:
                         raise JsonLoadError(f"pipelines[{pl.name}].action_profiles[{ap.name}].selector.algo",
                                             f"unsupported hash algorithm {ap.selector_algo!r}: {e}") from None
                 self.action_profiles[ap.name] = tables.ActionProfile(
@@ -91,6 +92,9 @@ class Switch(Engine):
                 if f is not None:
                     break
             env["std"][name] = f
+        env["std_all"] = {}
+        for name in ("parser_error", "checksum_error"):
+            env["std_all"][name] = prog.find_field(f"standard_metadata.{name}")
         if env["std"]["egress_spec"] is None:
             raise JsonLoadError("headers", "no standard_metadata.egress_spec field (required by simple_switch)")
         gen = generate(prog, env)

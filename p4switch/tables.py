@@ -57,6 +57,7 @@ class KeyField:
     name: str          # JSON key[].name, e.g. "hdr.ipv4.dstAddr"
     match_type: str    # "exact" | "lpm" | "ternary" | "range" | "optional" | "valid"
     bitwidth: int      # width of the key value (1 for "valid")
+    mask: int | None = None   # JSON key[].mask: BMv2 also ANDs entry values with it
 
 
 class Entry:
@@ -176,7 +177,6 @@ class Table:
     def _build_structures(self) -> None:
         """Create the empty lookup structure and the specialised lookup closure."""
         miss = self._miss
-        counters = True
         timeout = self.support_timeout
         mono = time.monotonic
         if self.kind == "exact":
@@ -197,19 +197,18 @@ class Table:
             return
 
         if self.kind == "lpm":
-            self._lpm_field = next(i for i, k in enumerate(self.keys) if k.match_type == "lpm") \
-                if any(k.match_type == "lpm" for k in self.keys) else None
+            self._lpm_field = next(i for i, k in enumerate(self.keys) if k.match_type == "lpm")
             self._lpm_levels: dict[int, dict] = {}
-            levels: list[tuple[int, dict]] = []   # (mask, dict), longest prefix first
-            self._lpm_order = levels
+            # (mask, dict), longest prefix first; replaced (never mutated) on change so a
+            # lookup running concurrently with the control plane sees a consistent list
+            self._lpm_order: list[tuple[int, dict]] = []
+            tbl = self
             n = len(self.keys)
             li = self._lpm_field
-            if li is None:                         # "lpm" table without lpm key
-                li = 0
             if n == 1:
                 def lookup(key, nbytes):
                     k = key[0]
-                    for m, d in levels:
+                    for m, d in tbl._lpm_order:
                         e = d.get(k & m)
                         if e is not None:
                             e.packets += 1
@@ -223,7 +222,7 @@ class Table:
                     head = key[:li]
                     tail = key[li + 1:]
                     k = key[li]
-                    for m, d in levels:
+                    for m, d in tbl._lpm_order:
                         e = d.get(head + (k & m,) + tail)
                         if e is not None:
                             e.packets += 1
@@ -240,24 +239,31 @@ class Table:
         self._groups: dict[int, dict[int, list]] = {}   # mask -> value -> sorted [(rank, entry)]
         self._group_best: dict[int, dict[int, tuple]] = {}  # mask -> value -> (rank, hit_result)
         self._group_min: dict[int, int] = {}                # mask -> best rank in the mask
-        groups: list[tuple[int, int, dict]] = []         # (min rank, mask, best-dict), sorted
-        self._group_order = groups
-        linear: list[tuple] = []                         # (rank, value, mask, ranges, entry) sorted
-        self._linear = linear
+        # Both lists are replaced, never mutated, so a concurrent lookup sees a snapshot.
+        # probes sorted by best rank: (rank, mask, best-dict, -1, None) for a mask with
+        # several values, (rank, mask, None, value, hit) for a mask with a single value
+        self._group_order: list[tuple] = []
+        self._linear: list[tuple] = []                        # (rank, value, mask, ranges, entry)
         pack = self._pack
+        tbl = self
         inf = float("inf")
 
         def lookup(key, nbytes):
             k = pack(key)
             best_rank = inf
             best = None
-            for gmin, m, d in groups:
+            for gmin, m, d, v, hit in tbl._group_order:
                 if gmin > best_rank:
                     break
+                if d is None:
+                    if k & m == v:
+                        best_rank = gmin
+                        best = hit
+                    continue
                 c = d.get(k & m)
                 if c is not None and c[0] < best_rank:
                     best_rank, best = c
-            for rank, v, m, ranges, e in linear:
+            for rank, v, m, ranges, e in tbl._linear:
                 if rank >= best_rank:
                     break
                 if k & m == v:
@@ -308,7 +314,10 @@ class Table:
             raise self._err(E.BAD_MATCH_KEY, f"key {k.name}: {what} {v!r} is not an unsigned integer")
         if v >> (8 * ((width + 7) // 8)):
             raise self._err(E.BAD_MATCH_KEY, f"key {k.name}: {what} {v:#x} does not fit in {width} bits")
-        return v & ((1 << width) - 1)
+        v &= (1 << width) - 1
+        if k.mask is not None and what == "value":
+            v &= k.mask
+        return v
 
     def _compile(self, match: list) -> tuple:
         """Match params -> (ikey for the structure, normalised params for the entry)."""
@@ -323,6 +332,7 @@ class Table:
         vals: list[int] = []      # per field value (masked)
         masks: list[int] = []     # per field mask (ternary kinds)
         ranges: list[tuple] = []
+        norm: list = []           # the params as stored (BMv2 keeps masked values)
         lpm_plen = None
         for i, (k, p) in enumerate(zip(self.keys, match)):
             width = 1 if k.match_type == "valid" else k.bitwidth
@@ -334,6 +344,7 @@ class Table:
                 if not isinstance(p, Exact):
                     raise self._bad_kind(k, p)
                 v, m = self._field_value(k, p.value), full
+                norm.append(Exact(v))
             elif mt == "valid":
                 if isinstance(p, Valid):
                     v = int(bool(p.value))
@@ -342,6 +353,7 @@ class Table:
                 else:
                     raise self._bad_kind(k, p)
                 m = 1
+                norm.append(Valid(bool(v)))
             elif mt == "lpm":
                 if isinstance(p, Exact):
                     p = Lpm(p.value, width)
@@ -353,6 +365,7 @@ class Table:
                 m = full ^ ((1 << (width - pl)) - 1)
                 v = self._field_value(k, p.value) & m
                 lpm_plen = pl
+                norm.append(Lpm(v, pl))
             elif mt in ("ternary", "optional"):
                 if isinstance(p, Optional_):
                     if p.value is None:
@@ -368,6 +381,12 @@ class Table:
                     raise self._bad_kind(k, p)
                 if mt == "optional" and m not in (0, full):
                     raise self._err(E.BAD_MATCH_KEY, f"key {k.name}: optional mask must be 0 or all ones")
+                if isinstance(p, Optional_):
+                    norm.append(Optional_(None if m == 0 else v))
+                elif isinstance(p, Ternary):
+                    norm.append(Ternary(v, m))
+                else:
+                    norm.append(Exact(v))
             elif mt == "range":
                 if isinstance(p, Exact):
                     p = Range(p.value, p.value)
@@ -378,21 +397,19 @@ class Table:
                 if lo > hi:
                     raise self._err(E.BAD_MATCH_KEY, f"key {k.name}: range low {lo:#x} > high {hi:#x}")
                 ranges.append((i, lo, hi))
+                norm.append(Range(lo, hi))
                 v, m = 0, 0
             else:  # pragma: no cover - rejected in __init__
                 raise self._bad_kind(k, p)
             vals.append(v)
             masks.append(m)
         if self.kind == "exact":
-            return tuple(vals), None
+            return tuple(vals), norm
         if self.kind == "lpm":
-            li = self._lpm_field
-            if li is None:
-                return (tuple(vals), 0), None
-            return ((vals[0] if len(vals) == 1 else tuple(vals)), lpm_plen), None
+            return ((vals[0] if len(vals) == 1 else tuple(vals)), lpm_plen), norm
         packed_v = self._pack(tuple(vals))
         packed_m = self._pack(tuple(masks))
-        return (packed_v, packed_m, tuple(ranges)), None
+        return (packed_v, packed_m, tuple(ranges)), norm
 
     def _bad_kind(self, k: KeyField, p: Any) -> TableError:
         return self._err(E.BAD_MATCH_KEY,
@@ -469,7 +486,9 @@ class Table:
             v, m, ranges = ikey
             e._rank = e.priority * (1 << 24) + e.internal
             if ranges:
-                bisect.insort(self._linear, (e._rank, v, m, ranges, e), key=lambda t: t[0])
+                lin = list(self._linear)
+                bisect.insort(lin, (e._rank, v, m, ranges, e), key=lambda t: t[0])
+                self._linear = lin
             else:
                 lst = self._groups.setdefault(m, {}).setdefault(v, [])
                 bisect.insort(lst, (e._rank, e), key=lambda t: t[0])
@@ -489,7 +508,7 @@ class Table:
         else:
             v, m, ranges = ikey
             if ranges:
-                self._linear[:] = [t for t in self._linear if t[4] is not e]
+                self._linear = [t for t in self._linear if t[4] is not e]
             else:
                 lst = self._groups[m][v]
                 lst[:] = [t for t in lst if t[1] is not e]
@@ -501,13 +520,13 @@ class Table:
 
     def _rebuild_lpm_order(self) -> None:
         li = self._lpm_field
-        width = self._widths[li] if li is not None else 0
+        width = self._widths[li]
         full = (1 << width) - 1
         order = []
         for plen in sorted(self._lpm_levels, reverse=True):
             m = full ^ ((1 << (width - plen)) - 1)
             order.append((m, self._lpm_levels[plen]))
-        self._lpm_order[:] = order
+        self._lpm_order = order
 
     def _update_group(self, m: int, v: int) -> None:
         """Refresh the best entry for (mask, value), the mask's best rank and the
@@ -531,9 +550,15 @@ class Table:
                 self._group_min[m] = new[0] if new is not None else min(r for r, _ in best.values())
             elif old is not None and old[0] == cur and (new is None or new[0] != cur):
                 self._group_min[m] = min(r for r, _ in best.values())
-        order = [(self._group_min[mask], mask, d) for mask, d in self._group_best.items()]
+        order = []
+        for mask, d in self._group_best.items():
+            if len(d) == 1:
+                (val, (rank, hit)), = d.items()
+                order.append((rank, mask, None, val, hit))
+            else:
+                order.append((self._group_min[mask], mask, d, -1, None))
         order.sort(key=lambda t: t[0])
-        self._group_order[:] = order
+        self._group_order = order
 
     # --------------------------------------------------------- control plane
     def _alloc(self) -> int:
@@ -557,7 +582,7 @@ class Table:
                   timeout_ms: int | None = None) -> int:
         """Add an entry; returns its handle (BMv2 order of checks and errors)."""
         self._check_mutable()
-        ikey, _ = self._compile(match)
+        ikey, norm = self._compile(match)
         if priority is None:
             priority = 0
         if not isinstance(priority, int) or isinstance(priority, bool):
@@ -576,7 +601,7 @@ class Table:
         dm = self.direct_meter
         if dm is not None and i < getattr(dm, "size", 0):
             meter = dm.cell(i)
-        e = Entry(handle, action, data, member, group, priority, list(match), meter, timeout_ms)
+        e = Entry(handle, action, data, member, group, priority, norm, meter, timeout_ms)
         e._ikey = ikey
         self._slots[i] = e
         self._index[ix] = e
@@ -621,13 +646,13 @@ class Table:
             self._exact.clear()
         elif self.kind == "lpm":
             self._lpm_levels.clear()
-            self._lpm_order[:] = []
+            self._lpm_order = []
         else:
             self._groups.clear()
             self._group_best.clear()
             self._group_min.clear()
-            self._group_order[:] = []
-            self._linear[:] = []
+            self._group_order = []
+            self._linear = []
 
     def set_initial_default(self, action: Any, data=(), const_action: bool = False,
                             const_entry: bool = False, member: int | None = None,

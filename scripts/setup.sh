@@ -36,5 +36,9 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 echo "setup: installing the project (editable) and its dependencies into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+echo "setup: generating the P4Runtime protobuf modules (p4common/proto/gen)"
+if ! .venv/bin/python -m p4common.proto.build; then
+    echo "setup: warning: P4Runtime modules not generated; tests that need them will skip" >&2
+fi
 touch .venv/.setup-stamp
 echo "setup: done"

@@ -453,3 +453,78 @@ def test_pvs_struct_packets(testdata):
     payload = b"\x99\x98"
     pkt = bytes.fromhex("00000810") + bytes.fromhex("00000040") + payload
     assert t.send(1, pkt) == [(0, payload)]
+
+
+def test_optional_read_entry(testdata):
+    from p4switch.tables import Ternary
+
+    # optional keys are "ternary" in the JSON; an exact value is an all-ones mask.
+    t = load(testdata, "simple_switch_grpc", "optional")
+    h = t.add(f"table_add ingress.opt ingress.send_1 0xaabb&&&0xffff => {PRIO_BASE - 128}")
+    e = t.switch.tables["ingress.opt"].get_entry(h)
+    assert e.action.name == "ingress.send_1" and e.priority == PRIO_BASE - 128
+    assert list(e.match) == [Ternary(0xAABB, 0xFFFF)]
+
+
+# --------------------------------------------------------------------------- idle timeout
+# test_idle_timeout.cpp (on digest.json, whose smac table supports timeouts): the
+# default action is first set to NoAction so no digests are produced.  The
+# notification stream itself belongs to the P4Runtime server; here the table's
+# ageing state is checked at chosen instants (time.monotonic() based).
+
+
+def _idle_target(testdata, timeout_ms: int):
+    t = load(testdata, "simple_switch_grpc", "digest")
+    t.cli("table_set_default ingress.smac NoAction")
+    h = t.add("table_add ingress.smac NoAction 0x112233445566 =>")
+    t.cli(f"table_set_timeout ingress.smac {h} {timeout_ms}")
+    return t, h, t.switch.tables["ingress.smac"]
+
+
+def _idle_handles(table, now):
+    return [e.handle for e in table.idle_entries(now)]
+
+
+def test_idle_timeout_entry_expire(testdata):
+    t, h, table = _idle_target(testdata, 2000)
+    start = table.get_entry(h).last_hit
+    assert _idle_handles(table, start + 1.0) == []
+    assert _idle_handles(table, start + 2.5) == [h]
+
+
+def test_idle_timeout_hit_restarts_the_timer(testdata):
+    import time
+
+    t, h, table = _idle_target(testdata, 2000)
+    before = table.get_entry(h).last_hit
+    time.sleep(0.01)
+    pkt = bytes([1] * 6) + bytes.fromhex("112233445566") + b"\xab\xab"
+    assert t.send(1, pkt) == [(1, pkt)]
+    after = table.get_entry(h).last_hit
+    assert after > before
+    assert _idle_handles(table, before + 2.005) == []        # hit less than 2 s before
+    assert _idle_handles(table, after + 2.5) == [h]
+    assert len(t.switch.digests) == 0                       # NoAction default: no digest
+
+
+def test_idle_timeout_modify_ttl(testdata):
+    import time
+
+    t, h, table = _idle_target(testdata, 30000)
+    start = table.get_entry(h).last_hit
+    assert _idle_handles(table, start + 2.0) == []
+    time.sleep(0.01)
+    t.cli(f"table_set_timeout ingress.smac {h} 4000")        # BMv2 restarts the timer
+    restart = table.get_entry(h).last_hit
+    assert restart > start
+    assert _idle_handles(table, restart + 3.9) == []
+    assert _idle_handles(table, restart + 4.5) == [h]
+
+
+def test_idle_timeout_unsupported_table_rejected(testdata):
+    from p4switch.errors import SwitchError
+
+    t = load(testdata, "simple_switch_grpc", "ternary")
+    h = t.add(f"table_add ingress.ter ingress.send_1 0xaabb&&&0xffff => {PRIO_BASE - 1}")
+    with pytest.raises(SwitchError):
+        t.cli(f"table_set_timeout ingress.ter {h} 1000")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from p4switch.cli import CliClient, CliError, ControlServer, parse_args
+from p4switch.cli import CliClient, ControlServer, parse_args
 from p4switch.errors import RuntimeApiError
 from p4switch.ports import PacketLoop, read_pcap, write_pcap
 
@@ -23,7 +23,7 @@ P4C_JSON = SHARED / "conformance" / "p4c-json"
 def test_flags_like_simple_switch_grpc():
     a = parse_args(["prog.json", "-i", "1@veth1", "--interface", "2@veth2",
                     "--device-id", "3", "--thrift-port", "9091", "--log-console",
-                    "--log-level", "debug", "--pcap", "--", "--cpu-port", "255",
+                    "--log-level", "debug", "--pcap", "--max-port-count", "8", "--", "--cpu-port", "255",
                     "--grpc-server-addr", "127.0.0.1:9559", "--drop-port", "511"])
     assert a.json == "prog.json"
     assert [(s.port, s.iface) for s in a.interfaces] == [(1, "veth1"), (2, "veth2")]
@@ -32,11 +32,14 @@ def test_flags_like_simple_switch_grpc():
     assert parse_args(["x.json", "--use-files"]).use_files == 0
     assert parse_args(["x.json", "--use-files", "2"]).use_files == 2
     assert parse_args(["--no-p4"]).json is None
+    assert parse_args(["x.json", "--no-p4"]).json is None   # BMv2: warns, ignores the JSON
+    assert parse_args(["x.json", "--use-files", "-1"]).use_files == 0
 
 
 @pytest.mark.parametrize("argv", [
     [],                                   # no program
-    ["x.json", "--no-p4"],
+    ["x.json", "--log-console", "--log-file", "f"],
+    ["x.json", "--pcap", "/nonexistent/dir"],
     ["x.json", "-i", "veth0"],            # no PORT@
     ["x.json", "-i", "1@a", "-i", "1@b"],  # same port twice
     ["x.json", "--exit-when-done"],

@@ -24,7 +24,7 @@ from p4switch.stf import StfResult, run_stf_file
 from p4switch.stf_parse import StfSyntaxError, parse_stf_file
 
 #: Minimum fraction of corpus programs that must pass (what really passes, rounded down).
-PASS_RATE_THRESHOLD = 0.0
+PASS_RATE_THRESHOLD = 0.99
 
 TIER_LISTS = (
     ("tier1", "p4c-stf", "tier1-dev.txt"),
@@ -196,8 +196,28 @@ def test_stf_summary(conformance_dir: Path, stf_results: _ResultCache):
         for c in failures:
             r = results[c.id]
             lines.append(f"  {c.id} [{r.category}] {r.reason}")
+    warned = [c for c in cases if results[c.id].warnings]
+    if warned:
+        lines.append("Warnings (not failures; upstream ignores check_counter):")
+        for c in warned:
+            for w in results[c.id].warnings:
+                lines.append(f"  {c.id}: {w}")
     print("\n".join(lines))
     triage = os.environ.get("P4LVS_STF_TRIAGE")
     if triage:
         write_triage(cases, results, triage)
     assert rate >= PASS_RATE_THRESHOLD, "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", ["counter1", "hash_action_gateway"])
+def test_check_counter_holds_strictly(conformance_dir: Path, name: str):
+    """Upstream ignores check_counter; on these programs the checks are right
+    (packet counts), so they must hold when evaluated strictly."""
+    case = next((c for c in discover_cases(conformance_dir) if c.name == name), None)
+    if case is None:
+        pytest.skip(f"{name} not in the corpus")
+    stf = parse_stf_file(str(case.stf))
+    doc = json.loads(case.json.read_bytes())
+    res = run_stf_file(stf, doc, json_path=str(case.json), strict_counters=True)
+    assert res.passed, res.report()
+    assert not res.warnings

@@ -1,6 +1,11 @@
 """The tutorials' basic exercise on p4sw in network namespaces: compiled by
-p4pc, triangle topology, every host pings every other (root only)."""
+p4pc, triangle topology, every host pings every other (root only).
+
+P4LVS_BASIC_JSON=path uses an already-built basic.json (e.g. p4c's) instead."""
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +21,8 @@ def basic_json(tmp_path_factory):
     if not ok:
         pytest.skip(why)
     pytest.importorskip("p4switch.switch", reason="switch engine not written yet")
+    if os.environ.get("P4LVS_BASIC_JSON"):
+        return Path(os.environ["P4LVS_BASIC_JSON"])
     src = basic_p4()
     if not src.exists():
         pytest.skip(f"{src} not found (set P4LVS_SHARED)")

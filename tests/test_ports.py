@@ -1,7 +1,6 @@
 """Port backends and the packet loop: memory, pcap files, AF_PACKET on veth."""
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import time
@@ -9,7 +8,7 @@ import time
 import pytest
 
 from p4switch.ports import (
-    AfPacketPort, CpuPort, InterfaceSpec, MemoryPort, PacketLoop, PcapFilePort,
+    AfPacketPort, AfPacketRingPort, CpuPort, InterfaceSpec, MemoryPort, PacketLoop, PcapFilePort,
     PcapFormatError, PcapReader, PcapTap, PortError, open_port, read_pcap, write_pcap,
 )
 
@@ -194,11 +193,16 @@ def _raw(iface: str) -> socket.socket:
     return s
 
 
+AF_PACKET_KINDS = pytest.mark.parametrize("kind", [AfPacketPort, AfPacketRingPort],
+                                          ids=["recvmsg", "tpacket_v3"])
+
+
 @pytest.mark.root
-def test_af_packet_port_on_veth(veth_ns):
+@AF_PACKET_KINDS
+def test_af_packet_port_on_veth(veth_ns, kind):
     from topologies.netns import in_netns
     with in_netns(veth_ns):
-        port = AfPacketPort(1, "swa", max_frame=600)
+        port = kind(1, "swa", max_frame=600)
         peer = _raw("peer")
     mem = MemoryPort(2)
     with PacketLoop(swap_1_2, [port, mem]) as loop:
@@ -227,10 +231,11 @@ def test_af_packet_port_on_veth(veth_ns):
 
 
 @pytest.mark.root
-def test_af_packet_keeps_vlan_tags(veth_ns):
+@AF_PACKET_KINDS
+def test_af_packet_keeps_vlan_tags(veth_ns, kind):
     from topologies.netns import in_netns
     with in_netns(veth_ns):
-        port = AfPacketPort(1, "swa")
+        port = kind(1, "swa")
         peer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         peer.bind(("peer", 0))
     tagged = bytes.fromhex("020000000002" "020000000001" "8100" "2064" "88b5") + b"\x01" * 50
@@ -241,4 +246,24 @@ def test_af_packet_keeps_vlan_tags(veth_ns):
         while not mem.sent and time.monotonic() < deadline:
             loop.poll(0.1)
     assert mem.sent == [tagged]
+    peer.close()
+
+
+@pytest.mark.root
+def test_ring_hands_over_more_than_one_batch(veth_ns):
+    """Frames left in a retired ring block after one batch must still be
+    served although no new wake-up comes for them."""
+    from topologies.netns import in_netns
+    with in_netns(veth_ns):
+        port = AfPacketRingPort(1, "swa", block_tov_ms=50)
+        peer = _raw("peer")
+    mem = MemoryPort(2)
+    with PacketLoop(swap_1_2, [port, mem], batch=4) as loop:
+        sent = [frame(i, 80) for i in range(50)]
+        for f in sent:
+            peer.send(f)
+        deadline = time.monotonic() + 3
+        while len(mem.sent) < 50 and time.monotonic() < deadline:
+            loop.poll(0.1)
+        assert mem.sent == sent
     peer.close()

@@ -8,6 +8,7 @@ resolution, line order) are checked independently of the engine.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -27,7 +28,6 @@ from p4switch.stf import (
     ternary_text,
     translate_add,
     translate_setdefault,
-    _compiler_command,
 )
 from p4switch.stf_parse import (
     CheckCounterStmt,
@@ -35,7 +35,6 @@ from p4switch.stf_parse import (
     ExpectStmt,
     PacketStmt,
     RemoveAllStmt,
-    SetDefaultStmt,
     StfSyntaxError,
     WaitStmt,
     parse_stf,
@@ -496,3 +495,84 @@ def test_cli_p4_source_without_compiler_says_so(tmp_path, capsys, monkeypatch):
     assert main([str(p), str(s)]) == 2
     err = capsys.readouterr().err
     assert "compiler" in err and "not installed" in err and "--json" in err
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _corpus_case(conformance_dir, name="ternary2-bmv2"):
+    stf = conformance_dir / "p4c-stf" / f"{name}.stf"
+    js = conformance_dir / "p4c-json" / f"{name}.json"
+    if not (stf.is_file() and js.is_file()):
+        pytest.skip(f"{name} not in the corpus")
+    return js, stf
+
+
+def test_end_to_end_pass_with_real_switch(conformance_dir, capsys):
+    js, stf = _corpus_case(conformance_dir)
+    res = run_stf(str(js), str(stf))
+    assert res.passed, res.report()
+    assert res.packets_in > 0 and sum(len(v) for v in res.received.values()) > 0
+    assert main(["--json", str(js), str(stf)]) == 0
+    assert capsys.readouterr().out.startswith("PASS: ")
+    assert main([str(js), str(stf)]) == 0          # PROG.json given positionally
+
+
+def test_end_to_end_failure_shows_per_port_diff(conformance_dir, tmp_path, capsys):
+    js, stf = _corpus_case(conformance_dir)
+    text = stf.read_text()
+    # Corrupt one expected nibble of the first expect line on port 2.
+    lines = text.splitlines()
+    i = next(n for n, l in enumerate(lines) if l.strip().startswith("expect 2"))
+    head, data = lines[i].split("expect 2", 1)
+    digits = data.strip().replace(" ", "")
+    k = next(n for n in range(5, len(digits)) if digits[n] != "*")
+    bad_digit = "0" if digits[k] != "0" else "1"
+    lines[i] = f"expect 2 {digits[:k]}{bad_digit}{digits[k + 1:]}"
+    bad = tmp_path / "bad.stf"
+    bad.write_text("\n".join(lines) + "\n")
+    assert main(["--json", str(js), str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: ")
+    assert re.search(r"^port 2: 1 of \d+ packet\(s\) differ$", out, re.M)
+    assert f"differs at nibble {k} (byte {k // 2})" in out
+    rows = out.splitlines()
+    j = next(n for n, l in enumerate(rows) if l.startswith("     received: "))
+    assert rows[j + 1] == " " * (len("     received: ") + k) + "^"
+
+
+def _fake_compiler(tmp_path, monkeypatch, body: str):
+    import sys
+
+    import p4switch.stf as stf_mod
+    script = tmp_path / "fake_p4pc.py"
+    script.write_text(body)
+    monkeypatch.setattr(stf_mod, "_compiler_command", lambda: [sys.executable, str(script)])
+
+
+def test_cli_p4_source_is_compiled_with_p4pc(conformance_dir, tmp_path, monkeypatch, capsys):
+    js, stf = _corpus_case(conformance_dir)
+    # A stand-in compiler honouring p4pc's interface: -o OUT.json SOURCE.p4.
+    _fake_compiler(tmp_path, monkeypatch, (
+        "import shutil, sys\n"
+        "args = sys.argv[1:]\n"
+        "out = args[args.index('-o') + 1]\n"
+        "assert args[-1].endswith('.p4')\n"
+        f"shutil.copy({str(js)!r}, out)\n"
+    ))
+    src = tmp_path / "prog.p4"
+    src.write_text("// stand-in\n")
+    assert main([str(src), str(stf)]) == 0
+    assert capsys.readouterr().out.startswith("PASS: ")
+
+
+def test_cli_p4_compile_failure_is_reported(tmp_path, monkeypatch, capsys):
+    _fake_compiler(tmp_path, monkeypatch,
+                   "import sys\nprint('prog.p4(3): error: boom', file=sys.stderr)\nsys.exit(1)\n")
+    src = tmp_path / "prog.p4"
+    src.write_text("// stand-in\n")
+    s = tmp_path / "p.stf"
+    s.write_text("packet 0 00\n")
+    assert main([str(src), str(s)]) == 2
+    err = capsys.readouterr().err
+    assert "compilation failed" in err and "prog.p4(3): error: boom" in err

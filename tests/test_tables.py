@@ -383,3 +383,67 @@ def test_entry_is_plain_object_with_contract_fields():
     for f in ("handle", "action", "data", "member", "group", "priority", "match", "packets",
               "bytes", "meter", "last_hit", "timeout_ms"):
         assert hasattr(e, f)
+
+
+def test_lpm_matches_bruteforce_model():
+    import random
+    rng = random.Random(3)
+    t = Table("t", [KeyField("vrf", "exact", 2), KeyField("dst", "lpm", 16)], ACTS, 500)
+    model = {}
+    for _ in range(200):
+        vrf, pl = rng.randrange(4), rng.randrange(17)
+        v = rng.getrandbits(16) & ((0xFFFF << (16 - pl)) & 0xFFFF)
+        if (vrf, v, pl) in model:
+            continue
+        model[(vrf, v, pl)] = t.add_entry([Exact(vrf), Lpm(v, pl)], DROP, ())
+    for key in list(model)[::3]:
+        t.delete_entry(model.pop(key))
+    for _ in range(3000):
+        vrf, k = rng.randrange(4), rng.getrandbits(16)
+        cands = [(pl, h) for (f, v, pl), h in model.items()
+                 if f == vrf and (k & ((0xFFFF << (16 - pl)) & 0xFFFF)) == v]
+        hit, e = t.lookup((vrf, k), 1)
+        assert hit == bool(cands)
+        if cands:
+            assert e.handle == max(cands)[1]
+
+
+def test_range_bruteforce_with_valid_and_exact():
+    import random
+    rng = random.Random(5)
+    t = Table("t", [KeyField("v", "valid", 1), KeyField("r", "range", 8), KeyField("x", "exact", 4)],
+              ACTS, 100, match_type="range")
+    model = []
+    for i in range(60):
+        lo = rng.randrange(256)
+        hi = rng.randrange(lo, 256)
+        valid, x, p = rng.randrange(2), rng.randrange(16), rng.randrange(20)
+        h = t.add_entry([Valid(bool(valid)), Range(lo, hi), Exact(x)], DROP, (), priority=p)
+        model.append((p, h, valid, lo, hi, x))
+    for _ in range(3000):
+        key = (rng.randrange(2), rng.randrange(256), rng.randrange(16))
+        cands = sorted((p, h) for (p, h, va, lo, hi, x) in model
+                       if va == key[0] and lo <= key[1] <= hi and x == key[2])
+        hit, e = t.lookup(key, 1)
+        assert hit == bool(cands)
+        if cands:
+            assert e.handle == cands[0][1]
+
+
+def test_json_key_mask_applies_to_entry_values():
+    # p4c emits key[].mask for keys like (h.f & 0xf0): BMv2 masks entry values too
+    t = Table("t", [KeyField("h.f", "exact", 8, mask=0xF0)], ACTS, 8)
+    t.add_entry([Exact(0x1F)], DROP, ())
+    assert t.lookup((0x10,), 1)[0]                 # engine passes the masked packet key
+    with pytest.raises(TableError) as ei:
+        t.add_entry([Exact(0x10)], DROP, ())
+    assert code_of(ei) == C.DUPLICATE_ENTRY
+
+
+def test_entries_keep_normalised_match_like_bmv2():
+    t = Table("t", [KeyField("a", "lpm", 16), KeyField("b", "ternary", 8), KeyField("c", "optional", 8),
+                    KeyField("d", "exact", 9), KeyField("v", "valid", 1)], ACTS, 8, match_type="ternary")
+    h = t.add_entry([Lpm(0x12FF, 8), Ternary(0xFF, 0x0F), Optional_(None), Exact(0x3FF), Valid(1)],
+                    DROP, (), priority=1)
+    assert t.get_entry(h).match == [Lpm(0x1200, 8), Ternary(0x0F, 0x0F), Optional_(None),
+                                    Exact(0x1FF), Valid(True)]

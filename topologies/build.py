@@ -38,16 +38,18 @@ def tutorials_dir(shared: Path | None = None) -> Path:
 
 
 def compiler_command() -> list[str]:
-    """argv prefix that runs the compiler, or raise CompilerUnavailable."""
-    exe = shutil.which("p4pc")
-    if exe:
-        return [exe]
+    """argv prefix that runs the compiler, or raise CompilerUnavailable.
+    This checkout's ``python -m p4compiler`` first (it always matches the
+    code under test), else a ``p4pc`` on PATH."""
     try:
         spec = importlib.util.find_spec("p4compiler.__main__")
     except (ImportError, ValueError):
         spec = None
     if spec is not None:
         return [sys.executable, "-m", "p4compiler"]
+    exe = shutil.which("p4pc")
+    if exe:
+        return [exe]
     raise CompilerUnavailable("the P4 compiler (p4pc / python -m p4compiler) is not available yet")
 
 

@@ -138,7 +138,7 @@ class NetnsSet:
         name = self.ns_name(node)
         run(["ip", "netns", "add", name])
         self.namespaces.append(name)
-        run(["ip", "-n", name, "link", "set", "lo", "up"])
+        run(["ip", "-n", name, "link", "set", "dev", "lo", "up"])
         for key in ("all", "default"):
             run(["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1"], netns=name, check=False)
         return name
@@ -151,16 +151,16 @@ class NetnsSet:
         tmp_b = ifname(self.prefix, "b", secrets.token_hex(2))
         run(["ip", "link", "add", "name", tmp_a, "type", "veth", "peer", "name", tmp_b])
         try:
-            run(["ip", "link", "set", tmp_a, "netns", ns_a])
-            run(["ip", "link", "set", tmp_b, "netns", ns_b])
+            run(["ip", "link", "set", "dev", tmp_a, "netns", ns_a])
+            run(["ip", "link", "set", "dev", tmp_b, "netns", ns_b])
         except NetnsError:
-            run(["ip", "link", "del", tmp_a], check=False)
+            run(["ip", "link", "del", "dev", tmp_a], check=False)
             raise
         for ns, tmp, final in ((ns_a, tmp_a, name_a), (ns_b, tmp_b, name_b)):
-            run(["ip", "-n", ns, "link", "set", tmp, "name", ifname(final)])
+            run(["ip", "-n", ns, "link", "set", "dev", tmp, "name", ifname(final)])
             if mtu is not None:
-                run(["ip", "-n", ns, "link", "set", final, "mtu", str(mtu)])
-            run(["ip", "-n", ns, "link", "set", final, "up"])
+                run(["ip", "-n", ns, "link", "set", "dev", final, "mtu", str(mtu)])
+            run(["ip", "-n", ns, "link", "set", "dev", final, "up"])
 
     def close(self) -> None:
         """Delete every namespace of this run and any prefixed root link."""
@@ -173,7 +173,7 @@ class NetnsSet:
             if len(parts) >= 2:
                 link = parts[1].strip().split("@")[0]
                 if link.startswith(self.prefix):
-                    run(["ip", "link", "del", link], check=False)
+                    run(["ip", "link", "del", "dev", link], check=False)
 
     def __enter__(self) -> "NetnsSet":
         return self

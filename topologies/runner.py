@@ -121,7 +121,7 @@ class NetnsTopology:
         ifaces = [self.host_iface(i) for i in sorted(self.topo.ports(host))]
         for i, iface in enumerate(ifaces):
             if i == 0 and attrs.get("mac"):
-                run(["ip", "link", "set", iface, "address", attrs["mac"]], netns=ns)
+                run(["ip", "link", "set", "dev", iface, "address", attrs["mac"]], netns=ns)
             if i == 0 and attrs.get("ip"):
                 run(["ip", "addr", "add", attrs["ip"], "dev", iface], netns=ns)
             cp = run(["ethtool", "-K", iface, "tx", "off"], netns=ns, check=False)
@@ -155,7 +155,8 @@ class NetnsTopology:
         out = open(self.workdir / f"{sw}.out", "wb")
         try:
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=env, cwd=self.workdir)
+                                    stdin=subprocess.DEVNULL, env=env, cwd=self.workdir,
+                                    preexec_fn=_die_with_parent)
         finally:
             out.close()
         self.switches[sw] = SwitchProcess(sw, ns, proc, log_path, ports)
@@ -234,6 +235,16 @@ class NetnsTopology:
         for c in commands:
             argv += ["-c", c]
         return self.exec(switch, argv)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it if the process that started it
+    dies without stopping it (a killed test run leaves no switch behind)."""
+    import ctypes
+    import ctypes.util
+    PR_SET_PDEATHSIG = 1
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def translate_host_command(cmd: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""BMv2 JSON back end (p4c-bm2-ss dialect)."""

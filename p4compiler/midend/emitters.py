@@ -1,0 +1,281 @@
+"""Where lowered statements go: an action body, a control pipeline graph or
+a parser state.
+
+Why three emitters behind one interface: the statement lowerer is shared by
+actions, functions, control `apply` bodies and parser states; only the way
+control flow is represented differs (BMv2 `_jump`s inside actions,
+conditionals + keyless action tables in pipelines, split states in parsers).
+"""
+from __future__ import annotations
+
+from ..diagnostics import CompilerError
+from .values import hexstr, op
+
+
+class Emitter:
+    kind = "?"
+
+    def prim(self, p: dict) -> None:
+        raise NotImplementedError
+
+    # control flow: implemented per emitter
+    def begin_if(self, cond_json: dict, loc=None):
+        raise NotImplementedError
+
+    def begin_else(self, token):
+        raise NotImplementedError
+
+    def end_if(self, token):
+        raise NotImplementedError
+
+    def push_return(self):
+        raise NotImplementedError
+
+    def do_return(self, loc=None):
+        raise NotImplementedError
+
+    def pop_return(self, token):
+        raise NotImplementedError
+
+    def do_exit(self, loc=None):
+        raise NotImplementedError
+
+    @property
+    def reachable(self) -> bool:
+        return True
+
+
+class ActionEmitter(Emitter):
+    """Primitives of one BMv2 action; `if` becomes `_jump_if_zero`/`_jump`."""
+
+    kind = "action"
+
+    def __init__(self):
+        self.prims: list[dict] = []
+        self._returns: list[list[int]] = []
+        self._exits: list[int] = []
+
+    def prim(self, p: dict) -> None:
+        self.prims.append(p)
+
+    def _jump(self, cond=None) -> int:
+        if cond is None:
+            self.prims.append({"op": "_jump", "parameters": [hexstr(0)]})
+        else:
+            self.prims.append({"op": "_jump_if_zero", "parameters": [cond, hexstr(0)]})
+        return len(self.prims) - 1
+
+    def _patch(self, idx: int, target: int | None = None) -> None:
+        target = len(self.prims) if target is None else target
+        self.prims[idx]["parameters"][-1] = hexstr(target)
+
+    def begin_if(self, cond_json, loc=None):
+        data = op("b2d", None, cond_json)
+        return [self._jump(data), None]
+
+    def begin_else(self, token):
+        j = self._jump()
+        self._patch(token[0])
+        token[1] = j
+
+    def end_if(self, token):
+        if token[1] is None:
+            self._patch(token[0])
+        else:
+            self._patch(token[1])
+
+    def push_return(self):
+        self._returns.append([])
+        return None
+
+    def do_return(self, loc=None):
+        if not self._returns:
+            raise CompilerError(loc, "return outside of a function or action")
+        self._returns[-1].append(self._jump())
+
+    def pop_return(self, token):
+        for idx in self._returns.pop():
+            self._patch(idx)
+
+    def do_exit(self, loc=None):
+        self.prims.append({"op": "exit", "parameters": []})
+        (self._exit_stack[-1] if self._exit_stack else self._exits).append(self._jump())
+
+    _exit_stack: list = []
+
+    def push_exit(self):
+        if "_exit_stack" not in self.__dict__:
+            self._exit_stack = []
+        self._exit_stack.append([])
+
+    def pop_exit(self):
+        return self._exit_stack.pop()
+
+    def begin_exit_path(self, exits):
+        over = self._jump()
+        for i in exits:
+            self._patch(i)
+        return over
+
+    def end_exit_path(self, over):
+        (self._exit_stack[-1] if self._exit_stack else self._exits).append(self._jump())
+        self._patch(over)
+
+    def finish(self) -> list[dict]:
+        for idx in self._exits:
+            self._patch(idx)
+        self._exits = []
+        return self.prims
+
+    def begin_loop(self):
+        return len(self.prims)
+
+
+class GraphEmitter(Emitter):
+    """A control's pipeline: tables and conditionals linked by next pointers.
+    Straight-line primitives go into keyless action tables (p4c's `tbl_*`)."""
+
+    kind = "graph"
+
+    def __init__(self, builder, entry_setter):
+        self.b = builder
+        self.dangling = [entry_setter]
+        self.open: dict | None = None
+        self._returns: list[list] = []
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.dangling)
+
+    def connect(self, name: str) -> None:
+        for d in self.dangling:
+            d(name)
+        self.dangling = []
+        self.open = None
+
+    def prim(self, p: dict) -> None:
+        if self.open is None:
+            if not self.dangling:
+                return
+            act, tbl = self.b.new_action_table(p.get("source_info"))
+            self.connect(tbl["name"])
+            self.dangling = [table_next_setter(tbl)]
+            self.open = act
+        self.open["primitives"].append(p)
+
+    def add_table(self, tbl: dict, exits: dict[str, list]) -> None:
+        """Link a table node; `exits` maps a branch label (an action name,
+        "__HIT__"/"__MISS__", or "" for everything) to setters appended by the caller."""
+        self.connect(tbl["name"])
+
+    def begin_if(self, cond_json, loc=None):
+        node = self.b.new_conditional(cond_json, loc)
+        self.connect(node["name"])
+        self.dangling = [lambda n, c=node: c.__setitem__("true_next", n)]
+        return [node, None]
+
+    def begin_else(self, token):
+        node = token[0]
+        token[1] = self.dangling
+        self.dangling = [lambda n, c=node: c.__setitem__("false_next", n)]
+        self.open = None
+
+    def end_if(self, token):
+        node = token[0]
+        if token[1] is None:       # no else branch
+            self.dangling = self.dangling + [lambda n, c=node: c.__setitem__("false_next", n)]
+        else:
+            self.dangling = token[1] + self.dangling
+        self.open = None
+
+    def push_return(self):
+        self._returns.append([])
+
+    def do_return(self, loc=None):
+        if not self._returns:
+            raise CompilerError(loc, "return outside of a control or function")
+        self._returns[-1].extend(self.dangling)
+        self.dangling = []
+        self.open = None
+
+    def pop_return(self, token):
+        self.dangling = self.dangling + self._returns.pop()
+        self.open = None
+
+    def do_exit(self, loc=None):
+        if self._exit_stack:
+            self._exit_stack[-1].extend(self.dangling)
+        self.dangling = []
+        self.open = None
+
+    _exit_stack: list = []
+
+    def push_exit(self):
+        if "_exit_stack" not in self.__dict__:
+            self._exit_stack = []
+        self._exit_stack.append([])
+
+    def pop_exit(self):
+        return self._exit_stack.pop()
+
+    def begin_exit_path(self, exits):
+        saved = self.dangling
+        self.dangling = list(exits)
+        self.open = None
+        return saved
+
+    def end_exit_path(self, saved):
+        if self._exit_stack:
+            self._exit_stack[-1].extend(self.dangling)
+        self.dangling = saved
+        self.open = None
+
+
+def table_next_setter(tbl: dict):
+    def setter(n):
+        tbl["base_default_next"] = n
+        for k in tbl["next_tables"]:
+            tbl["next_tables"][k] = n
+    return setter
+
+
+class ParserEmitter(Emitter):
+    """Parser operations of the current parse state."""
+
+    kind = "parser"
+
+    def __init__(self, builder, state: dict):
+        self.b = builder
+        self.state = state
+
+    def prim(self, p: dict) -> None:
+        o = p["op"]
+        ops = self.state["parser_ops"]
+        if o == "assign":
+            ops.append({"op": "set", "parameters": p["parameters"]})
+        elif o in ("extract", "extract_VL", "verify", "advance", "set", "primitive"):
+            ops.append({"op": o, "parameters": p["parameters"]})
+        else:
+            q = {"op": o, "parameters": p["parameters"]}
+            ops.append({"op": "primitive", "parameters": [q]})
+
+    def begin_if(self, cond_json, loc=None):
+        raise CompilerError(loc, "if statements in parser states are not supported yet")
+
+    def do_exit(self, loc=None):
+        raise CompilerError(loc, "exit is not allowed in a parser")
+
+    def push_exit(self):
+        pass
+
+    def pop_exit(self):
+        return []
+
+    def push_return(self):
+        return None
+
+    def pop_return(self, token):
+        pass
+
+    def do_return(self, loc=None):
+        raise CompilerError(loc, "return is not supported in parsers")
