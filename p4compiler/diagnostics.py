@@ -124,9 +124,11 @@ def _quote(loc: SourceLocation, sources: SourceCache) -> list[str]:
     text = sources.line(loc.file, loc.line)
     if text is None:
         return []
-    text = text.expandtabs(8) if "\t" in text[: loc.column] else text
     col = max(1, loc.column)
-    return [text, " " * (col - 1) + "^" * max(1, loc.length)]
+    # keep the tabs of the quoted line in the marker line, so the carets line up
+    pad = "".join("\t" if c == "\t" else " " for c in text[: col - 1])
+    pad += " " * max(0, col - 1 - len(text))
+    return [text, pad + "^" * max(1, loc.length)]
 
 
 class CompilerError(Exception):

@@ -1,42 +1,59 @@
-"""The `p4pc` back-half driver: AST -> BMv2 JSON (+ P4Info when available).
+"""The `p4pc` back-half driver: front-end checks, BMv2 JSON and P4Info.
 
 Why separate from `__main__`: the command line (front-half owned) parses
-options and the program; this module runs everything after parsing so tests
-can call `compile_to_json` directly.
+options and the program, then calls `backend(comp)`; tests call
+`compile_to_json` directly.  Pipeline (docs/p4pc-internals.md):
+frontend.check -> P4Info (p4info_gen, from the front-end program) ->
+mid end + BMv2 JSON (bmv2.program, which instantiates `main` itself).
 """
 from __future__ import annotations
 
 import json
-import sys
+from typing import Any
 
-from . import Compilation, CompileOptions, parse_file
+from . import Compilation, parse_file
 from .diagnostics import CompilerError, Diagnostics
 
 
-def compile_to_json(source: str, include_dirs=(), defines=None) -> dict:
-    """Compile a P4_16 file to a BMv2 JSON document (dict).  Raises CompilerError."""
+def run_frontend(program, diags: Diagnostics) -> Any:
+    """Type-check with the front end; returns the TypedProgram (or None when
+    the front end is not available).  Raises CompilerError on program errors."""
+    try:
+        from .frontend import check
+    except ImportError:
+        return None
+    typed = check(program, diags)
+    errs = diags.errors
+    if errs:
+        first = errs[0]
+        raise CompilerError(first.location, first.message, kind=first.kind)
+    return typed
+
+
+def compile_to_json(source: str, include_dirs=(), defines=None, *, frontend: bool = False) -> dict:
+    """Compile a P4_16 file to a BMv2 JSON document (dict).  Raises CompilerError.
+    `frontend=True` also runs the front end's checks first (as `p4pc` does)."""
     from .bmv2.program import compile_program
-    program = parse_file(source, include_dirs=include_dirs, defines=defines)
-    return compile_program(program, source)
+    diags = Diagnostics()
+    program = parse_file(source, include_dirs=include_dirs, defines=defines, diags=diags)
+    if frontend:
+        run_frontend(program, diags)
+    return compile_program(program, source, diags)
 
 
 def backend(comp: Compilation) -> int:
-    """Run the passes after parsing; write the outputs named in the options.
-    Returns the exit status (0 ok); CompilerErrors propagate to the caller."""
+    """Everything after parsing for the `p4pc` command: writes
+    `comp.options.output_json` and `comp.options.p4runtime_files`.
+    Returns the exit status (0); CompilerErrors propagate to `__main__`."""
     from .bmv2.program import compile_program
-    doc = compile_program(comp.program, comp.options.source)
+    typed = run_frontend(comp.program, comp.diags)
+    if comp.options.p4runtime_files:
+        from .p4info_gen import write_p4runtime_files
+        write_p4runtime_files(typed if typed is not None else comp.program, comp.options.p4runtime_files)
+    doc = compile_program(comp.program, comp.options.source, comp.diags)
     out = comp.options.output_json
-    text = json.dumps(doc, indent=2)
     if out:
         with open(out, "w") as fh:
-            fh.write(text + "\n")
-    if comp.options.p4runtime_files:
-        try:
-            from . import p4info_gen  # type: ignore[attr-defined]
-        except ImportError:
-            print("p4pc: warning: P4Info generation is not available yet", file=sys.stderr)
-        else:
-            gen = getattr(p4info_gen, "write_p4runtime_files", None)
-            if gen is not None:
-                gen(comp, comp.options.p4runtime_files)
+            json.dump(doc, fh, indent=2)
+            fh.write("\n")
     return 0

@@ -13,7 +13,8 @@ reference P4Info files of the conformance corpus):
   rest of it (``@name(".t")`` -> ``t``), wherever the object is declared.
 * Otherwise objects declared inside a control or parser are prefixed with the
   *instance path* of that control/parser: a control passed to ``main`` has the
-  path of its own (local) name (``ingress``), a control/parser instantiated inside
+  path of its declared name (``ingress``; an ``@name`` on the control itself is
+  ignored), a control/parser instantiated inside
   another one appends its instance name (``cIngress.E.c1``); a direct
   ``E.apply()`` of a control type instantiates it under the name ``E``.
   So table ``t`` in ``control ingress`` is ``ingress.t``.
@@ -25,9 +26,13 @@ reference P4Info files of the conformance corpus):
   lists neither.
 * Match-field names: ``@name`` on the key element, else the key expression as
   p4c prints it (``hdr.ipv4.dstAddr``, ``meta.a[3].b``, ``h.f[7:0]``);
-  ``e.isValid()`` becomes ``e.$valid$``; a struct field with ``@name("x")`` is
-  printed ``x`` and one with ``@name(".x")`` restarts the name
-  (``hdr.data.f1`` -> ``data.f1`` in P4_14 translations).
+  ``e.isValid()`` becomes ``e.$valid$``, ``x & const`` is named ``x``; a
+  struct field with ``@name("x")`` is printed ``x`` and one with
+  ``@name(".x")`` restarts the name (``hdr.data.f1`` -> ``data.f1`` in P4_14
+  translations).  Any other key expression needs an ``@name`` (p4c: "Complex
+  key expression requires a @name annotation").
+* Tables nothing applies and control/parser instances nothing uses are removed
+  by p4c's front end (extern instances stay, used or not).
 * Action parameters: ``@name`` or declared name, never prefixed.
 * Digests are named after the struct type of the digested data; controller
   packet metadata after the ``@controller_header("...")`` string.
@@ -149,33 +154,57 @@ def key_field_name(key: A.KeyElement, member_name: MemberNamer | None = None) ->
 
 
 def key_expression_name(e: A.Expression, member_name: MemberNamer | None = None) -> str:
-    """A key expression as p4c prints it in control-plane names."""
-    def sub(x: A.Expression) -> str:
-        return key_expression_name(x, member_name)
+    """A key expression's control-plane name, as p4c's front end generates it
+    (``KeyNameGenerator``); for expressions p4c rejects without ``@name`` (see
+    :func:`simple_key_name`) the printed expression, so callers always get a string."""
+    got = simple_key_name(e, member_name)
+    if got is not None:
+        return got
+    from .printer import Printer
+    return Printer().expr(e)
+
+
+def simple_key_name(e: A.Expression, member_name: MemberNamer | None = None) -> str | None:
+    """Name of a key expression p4c can name by itself: paths, members (with
+    the fields' ``@name``), constant indexes and slices, ``x & const`` (named
+    ``x``), ``h.isValid()`` (``h.$valid$``).  None for anything else: p4c
+    requires an ``@name`` there ("Complex key expression requires a @name
+    annotation")."""
+    def sub(x: A.Expression) -> str | None:
+        return simple_key_name(x, member_name)
 
     if isinstance(e, A.PathExpression):
         return ("." if e.path.absolute else "") + e.path.name
     if isinstance(e, A.Member):
+        base = sub(e.expr)
+        if base is None:
+            return None
         m = member_name(e) if member_name is not None else None
         if m is not None and m.startswith("."):
             return m[1:]        # an absolute field @name restarts the name (P4_14 translations)
-        return f"{sub(e.expr)}.{m if m is not None else e.member}"
+        return f"{base}.{m if m is not None else e.member}"
     if isinstance(e, A.ArrayIndex):
-        return f"{sub(e.expr)}[{sub(e.index)}]"
+        base, idx = sub(e.expr), sub(e.index)
+        return f"{base}[{idx}]" if base is not None and idx is not None else None
     if isinstance(e, A.Slice):
-        return f"{sub(e.expr)}[{sub(e.hi)}:{sub(e.lo)}]"
+        base, hi, lo = sub(e.expr), sub(e.hi), sub(e.lo)
+        return f"{base}[{hi}:{lo}]" if None not in (base, hi, lo) else None
     if isinstance(e, A.PlusSlice) and isinstance(e.lo, A.IntLiteral) and isinstance(e.width, A.IntLiteral):
-        return f"{sub(e.expr)}[{e.lo.value + e.width.value - 1}:{e.lo.value}]"
+        base = sub(e.expr)
+        return f"{base}[{e.lo.value + e.width.value - 1}:{e.lo.value}]" if base is not None else None
     if isinstance(e, A.IntLiteral):
         return str(e.value)
+    if isinstance(e, A.BinaryOp) and e.op == "&":
+        if isinstance(e.right, A.IntLiteral):
+            return sub(e.left)
+        if isinstance(e.left, A.IntLiteral):
+            return sub(e.right)
+        return None
     if isinstance(e, A.MethodCallExpression) and isinstance(e.method, A.Member) \
             and e.method.member == "isValid" and not e.args:
-        return f"{sub(e.method.expr)}.$valid$"
-    if isinstance(e, A.TypeNameExpression):
-        from .printer import Printer
-        return Printer().type(e.type)
-    from .printer import Printer
-    return Printer().expr(e)
+        base = sub(e.method.expr)
+        return f"{base}.$valid$" if base is not None else None
+    return None
 
 
 # ----------------------------------------------------------- other name rules
@@ -301,5 +330,5 @@ def program_names(program_or_typed: Any) -> ControlPlaneNames:
             put(out.externs, prefix, blk.node, blk.prefix)
     for d in program.declarations:
         if isinstance(d, A.ActionDeclaration):
-            out.actions.setdefault(id(d), action_name(d, None))
+            put(out.actions, "", d, action_name(d, None))
     return out

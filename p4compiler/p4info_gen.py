@@ -9,7 +9,9 @@ How p4c orders things (and protobuf equality is order-sensitive):
 * The evaluated program is walked breadth-first from the top level: global
   instantiations (in program order, ``main`` among them), then ``main``'s
   arguments (parser, verify, ingress, egress, compute, deparser), then each
-  block's local instantiations and tables in declaration order.
+  block's local instantiations and tables in declaration order (instances made
+  for direct ``C.apply()`` calls first; unused tables and control instances
+  are gone, as p4c's front end removes them).
 * A control block adds its actions (localized top-level actions it uses first,
   then its own actions, in declaration order; deduplicated by name) and the
   digests of the extern functions its actions and body call.  A table block
@@ -18,8 +20,8 @@ How p4c orders things (and protobuf equality is order-sensitive):
 * Ids: :mod:`p4common.p4ids` over all collected symbols; aliases are the
   shortest unique suffixes over all of them.
 
-The instance walk is computed from the AST by :func:`instance_blocks` (one
-function, to be swapped for ``evaluate.py``'s InstanceTree).  Types come from
+The instance walk is computed from the AST by :func:`instance_blocks` (the one
+place to swap for ``evaluate.py``'s InstanceTree once it carries what P4Info needs).  Types come from
 the :class:`~p4compiler.frontend.TypedProgram` when it knows them, else from a
 small AST-level resolver (:class:`AstTypes`), so P4Info works even for programs
 the type checker does not handle yet.
@@ -43,8 +45,6 @@ from .diagnostics import CompilerError
 DEFAULT_TABLE_SIZE = 1024
 STANDARD_MATCH = {"exact": 2, "lpm": 3, "ternary": 4, "range": 5, "optional": 6}  # p4.config.v1.MatchField.MatchType
 PRIORITY_MATCH = {"ternary", "range", "optional"}
-EXTERN_OBJECTS = {"counter", "direct_counter", "meter", "direct_meter", "register",
-                  "action_profile", "action_selector"}
 
 
 class P4InfoGenError(CompilerError):
@@ -67,8 +67,12 @@ class AstTypes:
         self.decls: dict[str, Any] = {}
         for d in program.declarations:
             name = getattr(d, "name", None)
-            if isinstance(name, str) and name not in self.decls or isinstance(name, str) and isinstance(d, (A.ActionDeclaration, A.ControlDeclaration,
-                                                          A.ParserDeclaration)):
+            if not isinstance(name, str):
+                continue
+            # first declaration wins, except that a parser/control/action body
+            # replaces its forward type declaration of the same name
+            if name not in self.decls or isinstance(d, (A.ActionDeclaration, A.ControlDeclaration,
+                                                        A.ParserDeclaration)):
                 self.decls[name] = d
         self._cache: dict[int, T.P4Type] = {}
 
@@ -263,8 +267,25 @@ class AstTypes:
         return T.Unknown()
 
 
+def translation(t: T.P4Type) -> tuple[str, int | None] | None:
+    """(uri, controller bit width or None for string) of a ``type`` declared with
+    ``@p4runtime_translation("uri", W | string)``, else None."""
+    decl = getattr(t, "decl", None)
+    ann = N.find_annotation(getattr(decl, "annotations", ()), "p4runtime_translation") \
+        if isinstance(t, T.NewType) else None
+    if ann is None:
+        return None
+    uri = N.annotation_string(ann) or ""
+    width = N.annotation_int(ann)
+    return uri, width
+
+
 def type_width(t: T.P4Type) -> int:
-    """Bit width as P4Info reports it (bool 1, enums/serenums their base, error 0)."""
+    """Bit width as P4Info reports it (bool 1, enums/serenums their base, error 0,
+    a translated ``type`` its controller width)."""
+    tr = translation(t)
+    if tr is not None:
+        return tr[1] or 0
     if isinstance(t, T.Bits):
         return t.width
     if isinstance(t, T.Bool):
@@ -306,7 +327,9 @@ def _ctor_type_name(t: Any) -> str | None:
 def instance_blocks(program: A.Program, types: AstTypes) -> Block:
     """The evaluated-block tree of the program (p4c's ToplevelBlock), from the AST.
 
-    Swap point: once ``evaluate.py`` exists this can be built from its InstanceTree.
+    Swap point for ``evaluate.py``'s InstanceTree; that tree does not (yet) carry
+    tables, direct ``C.apply()`` instances, global extern instances or p4c's
+    removal of unused tables/instances, which P4Info needs, so this stays.
     """
     top = Block("toplevel", program)
     made: dict[int, Block] = {}
@@ -349,10 +372,12 @@ def instance_blocks(program: A.Program, types: AstTypes) -> Block:
         d = b.decl
         local_names = {getattr(x, "name", None): x for x in d.locals}
         direct: list[Block] = []
-        if isinstance(d, A.ControlDeclaration):
-            # `E.apply()` of a control type instantiates it under the name `E`
+        if isinstance(d, (A.ControlDeclaration, A.ParserDeclaration)):
+            # `E.apply()` of a control/parser type instantiates it under the name `E`,
+            # placed before the other locals (p4c's InstantiateDirectCalls)
             seen: set[str] = set()
-            for n in d.body.walk():
+            roots = [d.body] if isinstance(d, A.ControlDeclaration) else list(d.states)
+            for n in (x for r in roots for x in r.walk()):
                 if isinstance(n, A.MethodCallExpression) and isinstance(n.method, A.Member) \
                         and n.method.member == "apply" and isinstance(n.method.expr, (A.PathExpression,
                                                                                       A.TypeNameExpression)):
@@ -434,13 +459,6 @@ def live_nodes(root: A.Node, types: AstTypes):
 
 # ============================================================ the generator
 
-@dataclass
-class _Sym:
-    kind: int
-    name: str
-    annotated_id: int | None
-
-
 class P4InfoBuilder:
     """Collects symbols, then fills a P4Info message (two passes, as p4c does)."""
 
@@ -460,6 +478,7 @@ class P4InfoBuilder:
         self.p4info = p4info_pb2.P4Info()
         self.entries = p4runtime_pb2.WriteRequest()
         self.need_type_info = False
+        self._directs: set[tuple[int, str]] = set()
 
     # -- helpers -----------------------------------------------------------
     def add_symbol(self, kind: int, name: str, node: Any = None) -> None:
@@ -537,7 +556,9 @@ class P4InfoBuilder:
             if isinstance(d, A.ActionDeclaration) and d not in used_global:
                 used_global.append(d)
 
-        roots: list[A.Node] = [x for x in ctrl.locals if isinstance(x, A.TableDeclaration)] + [ctrl.body]
+        live_tables = {id(c.decl) for c in b.children if c.kind == "table"}   # unused ones are removed
+        roots: list[A.Node] = [x for x in ctrl.locals if isinstance(x, A.TableDeclaration)
+                               and id(x) in live_tables] + [ctrl.body]
         for root in roots:
             if isinstance(root, A.TableDeclaration) and root.property("default_action") is None:
                 acts = root.property("actions")
@@ -566,14 +587,32 @@ class P4InfoBuilder:
                 scope[x.name] = x
         return scope
 
-    def extern_functions_called(self, ctrl: A.ControlDeclaration, actions: list[A.ActionDeclaration]) -> list[A.MethodCallExpression]:
-        calls = []
-        for root in list(actions) + [ctrl.body]:
-            body = root.body if isinstance(root, A.ActionDeclaration) else root
+    def extern_functions_called(self, ctrl: A.ControlDeclaration,
+                                actions: list[A.ActionDeclaration]) -> list[A.MethodCallExpression]:
+        """Extern-function calls in a control's actions and apply body (p4c looks at
+        nothing else), following calls of actions and functions, which p4c's front
+        end inlines first."""
+        local = {d.name: d for d in ctrl.locals if isinstance(d, A.ActionDeclaration)}
+        calls: list[A.MethodCallExpression] = []
+        seen: set[int] = set()
+
+        def scan(body: A.Node) -> None:
             for n in live_nodes(body, self.types):
-                if isinstance(n, A.MethodCallExpression) and isinstance(n.method, A.PathExpression) \
-                        and isinstance(self.types.decls.get(n.method.path.name), A.ExternFunctionDeclaration):
+                if not (isinstance(n, A.MethodCallExpression) and isinstance(n.method, A.PathExpression)):
+                    continue
+                target = local.get(n.method.path.name) or self.types.decls.get(n.method.path.name)
+                if isinstance(target, A.ExternFunctionDeclaration):
                     calls.append(n)
+                elif isinstance(target, (A.ActionDeclaration, A.FunctionDeclaration)) \
+                        and id(target) not in seen:
+                    seen.add(id(target))
+                    scan(target.body)
+
+        for a in actions:
+            if id(a) not in seen:
+                seen.add(id(a))
+                scan(a.body)
+        scan(ctrl.body)
         return calls
 
     # -- pass 1: symbols ---------------------------------------------------
@@ -694,7 +733,24 @@ class P4InfoBuilder:
                 self.add_controller_header(d)
         if self.need_type_info:
             info.type_info.SetInParent()
+        self.check_duplicates()
         return info
+
+    def check_duplicates(self) -> None:
+        """p4c rejects a P4Info where two objects of one kind share a name (e.g. a
+        control type applied directly twice: both instances are named after it)."""
+        dups: list[str] = []
+        for what in ("tables", "actions", "action_profiles", "counters", "direct_counters", "meters",
+                     "direct_meters", "controller_packet_metadata", "value_sets", "registers", "digests"):
+            seen: set[str] = set()
+            for obj in getattr(self.p4info, what):
+                if obj.preamble.name in seen:
+                    dups.append(f"Name '{obj.preamble.name}' is used for multiple "
+                                f"{what.rstrip('s').replace('_', ' ')} objects in the P4Info message")
+                seen.add(obj.preamble.name)
+        if dups:
+            raise P4InfoGenError("; ".join(dups) + f" (found {len(dups)} duplicate name(s) in the P4Info)",
+                                 kind="duplicate")
 
     def pkg_info(self) -> None:
         main = next((d for d in self.program.declarations
@@ -769,6 +825,10 @@ class P4InfoBuilder:
                 continue
             mf = msg.match_fields.add()
             mf.id = kid
+            if N.annotated_name(k) is None and \
+                    N.simple_key_name(k.expr, lambda m: self.member_cp_name(m, scope)) is None:
+                raise P4InfoGenError(f"{N.key_expression_name(k.expr)}: Complex key expression requires "
+                                     f"a @name annotation", k.expr)
             mf.name = N.key_field_name(k, lambda m: self.member_cp_name(m, scope))
             self.annotate(mf, k.annotations)
             kt = self.types.expr_type(k.expr, scope)
@@ -912,15 +972,27 @@ class P4InfoBuilder:
         if b.decl.name == "action_selector":
             msg.with_selector = True
             size = self.types.const(args[1]) if len(args) > 1 else None
+            anns = getattr(node, "annotations", ())
+            mgs = N.annotation_int(N.find_annotation(anns, "max_group_size"))
+            if mgs is not None:
+                msg.max_group_size = mgs
+            sem = N.annotation_string(N.find_annotation(anns, "selector_size_semantics"))
+            if sem == "sum_of_weights":
+                msg.sum_of_weights.SetInParent()
+            elif sem == "sum_of_members":
+                msg.sum_of_members.SetInParent()
+                mmw = N.annotation_int(N.find_annotation(anns, "max_member_weight"))
+                if mmw is not None:
+                    msg.sum_of_members.max_member_weight = mmw
         else:
             size = self.types.const(args[0]) if args else None
         msg.size = size or 0
 
     def add_direct(self, b: Block, name: str, node: Any, kind: int, table_id: int) -> None:
         key = (int(kind), name)
-        if key in getattr(self, "_directs", set()):
+        if key in self._directs:
             return
-        self._directs = getattr(self, "_directs", set()) | {key}
+        self._directs.add(key)
         args = [a.expr for a in getattr(b.node, "args", [])]
         unit = self.enum_member(args[0]) if args else None
         if kind == P4IdPrefix.DIRECT_COUNTER:
@@ -1076,7 +1148,15 @@ class P4InfoBuilder:
             if t.name in ti.new_types:
                 return
             nt = ti.new_types[t.name]
-            nt.original_type.CopyFrom(self.type_spec(t.base))
+            tr = translation(t)
+            if tr is None:
+                nt.original_type.CopyFrom(self.type_spec(t.base))
+            else:
+                nt.translated_type.uri = tr[0]
+                if tr[1] is None:
+                    nt.translated_type.sdn_string.SetInParent()
+                else:
+                    nt.translated_type.sdn_bitwidth = tr[1]
         elif isinstance(t, T.Stack):
             self.register_type(t.element)
 
@@ -1229,7 +1309,7 @@ def serialize(message: Any, path: str) -> bytes:
     if suffix in (".txt", ".txtpb"):
         return text_format.MessageToString(message).encode()
     raise P4InfoGenError(f"{path}: could not detect the P4Runtime file format from its suffix "
-                         f"(known: .txt, .txtpb, .json, .bin, .pb)", kind="unknown")
+                         f"(known: .txt, .txtpb, .json, .bin, .pb)")
 
 
 def write_p4runtime_files(program_or_typed: Any, p4info_files: Iterable[str] = (),
@@ -1245,8 +1325,7 @@ def write_p4runtime_files(program_or_typed: Any, p4info_files: Iterable[str] = (
         try:
             Path(f).write_bytes(data)
         except OSError as exc:
-            raise P4InfoGenError(f"Couldn't open P4Runtime API file: {f}: {exc.strerror}",
-                                 kind="io") from exc
+            raise P4InfoGenError(f"Couldn't open P4Runtime API file: {f}: {exc.strerror}") from exc
     return out
 
 

@@ -18,7 +18,7 @@ internals.  Conventions:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 
 class P4Type:
@@ -211,7 +211,7 @@ class StructLike(Nominal):
     __hash__ = Nominal.__hash__
     __str__ = Nominal.__str__
 
-    def field_type(self, name: str) -> Optional[P4Type]:
+    def field_type(self, name: str) -> P4Type | None:
         for n, t in self.fields:
             if n == name:
                 return t
@@ -267,7 +267,7 @@ class ListT(P4Type):
     """The type of an untyped `{a, b}` list expression (p4c's Type_List), or `list<T>`."""
 
     elements: tuple[P4Type, ...] = ()
-    element: Optional[P4Type] = None     # set for `list<T>`
+    element: P4Type | None = None     # set for `list<T>`
 
     def __str__(self) -> str:
         if self.element is not None:
@@ -442,7 +442,7 @@ def is_integer(t: P4Type) -> bool:
     return isinstance(t, (Bits, InfInt))
 
 
-def width_of(t: P4Type) -> Optional[int]:
+def width_of(t: P4Type) -> int | None:
     """Width in bits of a fixed-size type (None when it has none, e.g. varbit-free struct needed)."""
     t = strip_newtype(t)
     if isinstance(t, Bits):

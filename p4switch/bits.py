@@ -66,10 +66,10 @@ def int_to_bytes(value: int, width_bits: int) -> bytes:
     return (value & mask(width_bits)).to_bytes(nbytes(width_bits), "big")
 
 
-def pack_fields(items: Iterable[tuple[int, int]], pad_front: bool = True) -> bytes:
+def pack_fields(items: Iterable[tuple[int, int]], pad_front: bool = False) -> bytes:
     """Concatenate (value, width) pairs MSB-first into a bit string and return it
     as bytes. The bit string is padded with zeros to a whole number of bytes, at
-    the front (default) or at the end."""
+    the end (BMv2's calculation buffers) or, with pad_front, at the front."""
     acc = 0
     total = 0
     for value, width in items:

@@ -5,6 +5,8 @@ time and compiled once with exec(): parser states, actions, conditionals,
 table appliers (key building + lookup + next node), checksums, calculations and
 the deparser. Field accesses become indexes into the flat PHV list `P`
 (slot numbers fixed by the loader), so no name is looked up per packet.
+Parse states with a single incoming transition are generated inline in their
+predecessor, so a chain such as ethernet -> ipv4 -> tcp runs as one function.
 
 Conventions inside generated code:
   P  the PHV (list of int; header validity and stack `next` are slots too)
@@ -39,8 +41,10 @@ from .loader import (
 CORE_ERRORS = {"NoError": 0, "PacketTooShort": 1, "NoMatch": 2, "StackOutOfBounds": 3,
                "HeaderTooShort": 4, "ParserTimeout": 5, "ParserInvalidArgument": 6}
 
-# BMv2 pads the bit string of a calculation's inputs; see bits.pack_fields.
-HASH_PAD_FRONT = True
+# BMv2 packs a calculation's inputs MSB-first into a byte buffer starting at bit 0
+# (BufBuilder::Deparse in bm_sim/calculations.cpp, extract::generic_deparse), so a
+# bit string that is not a whole number of bytes is padded with zeros at the END.
+HASH_PAD_FRONT = False
 
 
 class ParserError(Exception):
@@ -218,7 +222,8 @@ class CodeGen:
             "_perr": _perr, "ParserError": ParserError, "PipelineError": PipelineError,
             "_push": _push, "_pop": _pop, "_extract_vl": _extract_vl, "_ser_vl": _ser_vl,
             "_lookahead": _lookahead, "_csum16": bits.ones_complement_sum16,
-            "_randint": _random.randint, "_LOG": env.get("log"), "_fmt_log": _fmt_log,
+            "_randint": _random.Random().randint, "_LOG": env.get("log"), "_fmt_log": _fmt_log,
+            "_STATS": env["stats"],
         }
         self.w = _Writer()
         self.consts: dict[Any, str] = {}
@@ -579,7 +584,7 @@ class CodeGen:
         elif op == "count":
             need(2)
             c = self.env["counters"][a[0].value.name]
-            w(ind, f"{self.const(c, 'ctr')}.count({self.expr(a[1])}, K.ingress_len)")
+            w(ind, f"if not {self.const(c, 'ctr')}.count({self.expr(a[1])}, K.ingress_len): _STATS['counter_index_oob'] += 1")
         elif op == "execute_meter":
             need(3)
             m = self.env["meters"][a[0].value.name]
@@ -588,6 +593,7 @@ class CodeGen:
             w(ind, f"{t} = {self.expr(a[1])}")
             # BMv2: an out-of-range index updates neither the meter nor the field
             w(ind, f"if 0 <= {t} < {m.size}: P[{slot}] = {self.const(m, 'mtr')}.execute({t}, K.ingress_len) & {bits.mask(f.width)}")
+            w(ind, "else: _STATS['meter_index_oob'] += 1")
         elif op == "register_read":
             need(3)
             slot, f = self.lvalue(a[0])
@@ -596,10 +602,11 @@ class CodeGen:
             w(ind, f"{t} = {self.expr(a[2])}")
             # BMv2: an out-of-range read leaves the destination unchanged
             w(ind, f"if 0 <= {t} < {r.size}: P[{slot}] = {self.const(r, 'reg')}.cells[{t}] & {bits.mask(f.width)}")
+            w(ind, "else: _STATS['register_index_oob'] += 1")
         elif op == "register_write":
             need(3)
             r = self.env["registers"][a[0].value.name]
-            w(ind, f"{self.const(r, 'reg')}.dp_write({self.expr(a[1])}, {self.expr(a[2])})")
+            w(ind, f"if not {self.const(r, 'reg')}.dp_write({self.expr(a[1])}, {self.expr(a[2])}): _STATS['register_index_oob'] += 1")
         elif op == "modify_field_with_hash_based_offset":
             need(4)
             slot, f = self.lvalue(a[0])
@@ -849,8 +856,16 @@ class CodeGen:
         names = {}
         for st in prs.states.values():
             names[st.name] = f"ps_{prs.id}_{st.id}_{self.fresh('')}"
+        preds: dict[str, int] = {}
         for st in prs.states.values():
-            self.gen_state(st, names)
+            for t in st.transitions:
+                if t.next_state is not None:
+                    preds[t.next_state] = preds.get(t.next_state, 0) + 1
+        inline = {n for n, c in preds.items() if c == 1 and n != prs.init_state}
+        ctx = {"inline": inline, "active": set(), "states": prs.states}
+        for st in prs.states.values():
+            if st.name not in inline:
+                self.gen_state(st, names, ctx)
         w = self.w
         fname = f"parse_{prs.id}"
         init = names[prs.init_state] if prs.init_state else "None"
@@ -954,53 +969,61 @@ class CodeGen:
         if nb:
             w(ind, f"o += {nb}")
 
-    def gen_state(self, st: ParseState, names: dict[str, str]):
+    def gen_state(self, st: ParseState, names: dict[str, str], ctx: dict | None = None):
         w = self.w
         w(0, f"def {names[st.name]}(P, K, b, o):")
-        D = None  # noqa: F841  (parser primitives have no action data)
+        self.state_body(w, st, names, 1, ctx)
+        w(0, "")
+
+    def state_body(self, w: _Writer, st: ParseState, names: dict[str, str], ind: int,
+                   ctx: dict | None):
+        """A parse state's operations and transition, at indentation `ind`."""
+        if ctx is not None:
+            ctx["active"].add(st.name)
         for op in st.ops:
             try:
-                self.parser_op(w, op)
+                self.parser_op(w, op, ind)
             except (AttributeError, IndexError, KeyError, TypeError) as ex:
                 raise JsonLoadError(op.path, f"malformed parser operation {op.op!r}: {ex}") from None
-        self.transition(w, st, names)
+        self.transition(w, st, names, ind, ctx)
+        if ctx is not None:
+            ctx["active"].discard(st.name)
 
-    def parser_op(self, w: _Writer, op):
+    def parser_op(self, w: _Writer, op, ind: int = 1):
         """Code for one parser operation (extract, set, verify, shift, advance, primitive)."""
         if op.op in ("extract", "extract_VL"):
-            self.extract_code(w, 1, op.params[0], op.params[1] if op.op == "extract_VL" else None)
+            self.extract_code(w, ind, op.params[0], op.params[1] if op.op == "extract_VL" else None)
         elif op.op == "set":
             dst, src = op.params
             slot, f = self.lvalue(dst)
             if f.varbit:
-                self.assign_vl(w, 1, slot, f, src)
+                self.assign_vl(w, ind, slot, f, src)
             else:
-                w(1, f"P[{slot}] = {self.expr(src)} & {bits.mask(f.width)}")
+                w(ind, f"P[{slot}] = {self.expr(src)} & {bits.mask(f.width)}")
         elif op.op == "verify":
             cond, err = op.params
-            w(1, f"if not ({self.expr(cond)}): raise _perr(K, o, {self.expr(err)})")
+            w(ind, f"if not ({self.expr(cond)}): raise _perr(K, o, {self.expr(err)})")
         elif op.op == "shift":
-            w(1, f"_n = {self.expr(op.params[0])}")
-            w(1, f"if len(b) - o < _n: raise _perr(K, o, {self.codes['PacketTooShort']})")
-            w(1, "o += _n")
+            w(ind, f"_n = {self.expr(op.params[0])}")
+            w(ind, f"if len(b) - o < _n: raise _perr(K, o, {self.codes['PacketTooShort']})")
+            w(ind, "o += _n")
         elif op.op == "advance":
-            w(1, f"_n = {self.expr(op.params[0])}")
-            w(1, f"if _n % 8: raise _perr(K, o, {self.codes['ParserInvalidArgument']})")
-            w(1, f"if len(b) - o < (_n >> 3): raise _perr(K, o, {self.codes['PacketTooShort']})")
-            w(1, "o += _n >> 3")
+            w(ind, f"_n = {self.expr(op.params[0])}")
+            w(ind, f"if _n % 8: raise _perr(K, o, {self.codes['ParserInvalidArgument']})")
+            w(ind, f"if len(b) - o < (_n >> 3): raise _perr(K, o, {self.codes['PacketTooShort']})")
+            w(ind, "o += _n >> 3")
         elif op.op == "primitive":
             prim = op.params[0]
             if prim.op == "exit":
                 raise JsonLoadError(prim.path, "exit is not allowed in a parser")
-            self.primitive(w, 1, prim, in_parser=True)
+            self.primitive(w, ind, prim, in_parser=True)
 
-    def transition(self, w: _Writer, st: ParseState, names: dict[str, str]):
+    def transition(self, w: _Writer, st: ParseState, names: dict[str, str], ind: int = 1,
+                   ctx: dict | None = None):
         trans = st.transitions
         default = next((t for t in trans if t.type == "default"), None)
         nonde = [t for t in trans if t.type != "default"]
 
-        def target(t):
-            return names[t.next_state] if t.next_state is not None else "None"
         if nonde and st.key:
             la_need = 0
             for e in st.key:
@@ -1008,7 +1031,7 @@ class CodeGen:
                     off, wd = e.value
                     la_need = max(la_need, off // 8 + (wd + 7) // 8)
             if la_need:
-                w(1, f"if len(b) - o < {la_need}: raise _perr(K, o, {self.codes['PacketTooShort']})")
+                w(ind, f"if len(b) - o < {la_need}: raise _perr(K, o, {self.codes['PacketTooShort']})")
             # padded key: each component byte-padded, concatenated
             parts = []
             total_bytes = 0
@@ -1027,19 +1050,33 @@ class CodeGen:
                         code = f"({code} & {bits.mask(fw)})"
                 parts.append(f"({code} << {total_bytes * 8})" if total_bytes else code)
                 total_bytes += (wd + 7) // 8
-            w(1, f"k = {' | '.join(reversed(parts))}")
+            w(ind, f"k = {' | '.join(reversed(parts))}")
             for t in nonde:
                 if t.type == "hexstr":
                     if t.mask is None:
-                        w(1, f"if k == {t.value}: return ({target(t)}, o)")
+                        self.goto(w, ind, f"k == {t.value}", t.next_state, names, ctx)
                     else:
-                        w(1, f"if (k & {t.mask}) == {t.value & t.mask}: return ({target(t)}, o)")
+                        self.goto(w, ind, f"(k & {t.mask}) == {t.value & t.mask}", t.next_state, names, ctx)
                 else:  # parse_vset
                     vs = self.env["vsets"][t.value]
                     widths = self.const(tuple(st.key_widths), "kw")
-                    w(1, f"if {self.const(vs, 'vs')}.match_padded(k, {widths}, {t.mask if t.mask is not None else 'None'}): return ({target(t)}, o)")
-        w(1, f"return ({target(default) if default else 'None'}, o)")
-        w(0, "")
+                    self.goto(w, ind, f"{self.const(vs, 'vs')}.match_padded(k, {widths}, {t.mask if t.mask is not None else 'None'})",
+                              t.next_state, names, ctx)
+        self.goto(w, ind, None, default.next_state if default else None, names, ctx)
+
+    def goto(self, w: _Writer, ind: int, cond: str | None, nxt: str | None, names: dict, ctx: dict | None):
+        """Continue with parse state `nxt` (None: accept) when `cond` holds (None:
+        always). A state with a single incoming transition is generated inline
+        right here, so a straight chain of states runs as one function."""
+        if nxt is not None and ctx is not None and nxt in ctx["inline"] and nxt not in ctx["active"]:
+            body = ind
+            if cond is not None:
+                w(ind, f"if {cond}:")
+                body = ind + 1
+            self.state_body(w, ctx["states"][nxt], names, body, ctx)
+            return
+        line = f"return ({names[nxt]}, o)" if nxt is not None else "return (None, o)"
+        w(ind, f"if {cond}: {line}" if cond is not None else line)
 
     # ------------------------------------------------------------ fused entry points
     def gen_entry_points(self, parse_fn: str | None, std: dict):

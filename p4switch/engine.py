@@ -142,9 +142,6 @@ class Engine:
         self._parse = gen["parsers"].get("parser") or next(iter(gen["parsers"].values()), None)
         self._ingress = gen["pipelines"].get("ingress")
         self._egress = gen["pipelines"].get("egress")
-        self._deparse = gen["deparse"]
-        self._cks_verify = gen["cks_verify"]
-        self._cks_update = gen["cks_update"]
         self._parse_full = gen["parse_full"]
         self._no_error = prog.errors.get("NoError", 0)
         self._emit = gen["emit"]
@@ -171,7 +168,8 @@ class Engine:
         self._s_es = self._slot["egress_spec"]
         self._s_mg = self._slot["mcast_grp"]
         self._s_it = self._slot["instance_type"]
-        self.stats: Counter = Counter()
+        if not isinstance(getattr(self, "stats", None), Counter):
+            self.stats: Counter = Counter()
         self.digests: list[Digest] = []
         self._init_ingress = self._make_init("ingress_port", "packet_length", "instance_type",
                                              "ingress_global_timestamp")
@@ -197,18 +195,11 @@ class Engine:
         return ns["init"]
 
     # ---------------------------------------------------------------- helpers
-    def _now_us(self) -> int:
-        return int((time.monotonic() - self._t0) * 1e6)
-
     def _set(self, P: list, name: str, value: int):
         s = self._slot.get(name)
         if s is not None:
             f = self._std[name]
             P[s] = value & ((1 << f.width) - 1)
-
-    def _get(self, P: list, name: str) -> int:
-        s = self._slot.get(name)
-        return P[s] if s is not None else 0
 
     def _reset_metadata(self, P: list):
         for s in self._meta_slots:
@@ -225,11 +216,6 @@ class Engine:
             return look(session) if look is not None else cs.get(session)
         except SwitchError:     # get() raises for an unconfigured session
             return None
-
-    def _run(self, start, P, K):
-        n = start
-        while n is not None:
-            n = n(P, K)
 
     def _parse_into(self, P: list, K: PacketCtx, data: bytes):
         """Parser + checksum verification; sets parser_error / checksum_error."""

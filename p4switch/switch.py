@@ -6,6 +6,7 @@ clone sessions, value sets) and the packet engine (see engine.Engine).
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -79,8 +80,9 @@ class Switch(Engine):
                     raise JsonLoadError(t.path, str(e)) from None
                 self._load_entries(tab, t)
                 self.tables[t.name] = tab
+        self.stats = Counter()
         env = {
-            "tables": self.tables, "profiles": self.action_profiles, "counters": self.counters,
+            "stats": self.stats, "tables": self.tables, "profiles": self.action_profiles, "counters": self.counters,
             "meters": self.meters, "registers": self.registers, "vsets": self.parse_vsets,
             "hash": hashes.algorithm, "drop_port": drop_port, "log": log, "std": {},
         }

@@ -142,7 +142,10 @@ class RawClient:
             left = end - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no {kind} message")
-            m = self.inbox.get(timeout=left)
+            try:
+                m = self.inbox.get(timeout=left)
+            except queue.Empty:
+                raise TimeoutError(f"no {kind} message") from None
             if m.WhichOneof("update") == kind:
                 return getattr(m, kind)
 

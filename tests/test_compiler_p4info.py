@@ -260,6 +260,7 @@ control Ing(inout H hdr, inout M meta, inout standard_metadata_t sm) {
         default_action = top_a(8w3);
     }
     table t2 { key = { meta.m : range; } actions = { a; } size = 64; }
+    table never_applied { actions = { b; } }
     apply { t1.apply(); t2.apply(); sub.apply(hdr); }
 }
 control E(inout H hdr, inout M meta, inout standard_metadata_t sm) { apply { } }
@@ -473,3 +474,51 @@ def test_duplicate_id_is_a_located_error():
                                                                  "@id(1) @name(\".tg\") table t1 {")
     with pytest.raises(CompilerError, match="multiple"):
         generate(parse_source(src, "dup.p4"))
+
+
+def test_p4runtime_translation():
+    src = PROG.replace("header h_t {", '@p4runtime_translation("p4.org/port", 32) type bit<9> PortT;\nheader h_t {')
+    src = src.replace("action a(bit<9> port,", "action a(PortT port,")
+    info = generate(parse_source(src, "tr.p4")).p4info
+    a = next(x for x in info.actions if x.preamble.name == "Ing.renamed")
+    assert (a.params[0].bitwidth, a.params[0].type_name.name) == (32, "PortT")
+    tt = info.type_info.new_types["PortT"].translated_type
+    assert (tt.uri, tt.sdn_bitwidth) == ("p4.org/port", 32)
+
+
+def test_key_names_masks_and_complex_keys():
+    from p4compiler.diagnostics import CompilerError
+    src = PROG.replace("table t2 { key = { meta.m : range; }", "table t2 { key = { meta.m & 4w3 : range; }")
+    info = generate(parse_source(src, "mask.p4")).p4info
+    t2 = next(t for t in info.tables if t.preamble.name == "Ing.t2")
+    assert [(m.name, m.bitwidth) for m in t2.match_fields] == [("meta.m", 4)]
+    bad = PROG.replace("table t2 { key = { meta.m : range; }", "table t2 { key = { meta.m + 4w1 : range; }")
+    with pytest.raises(CompilerError, match="Complex key expression requires a @name annotation"):
+        generate(parse_source(bad, "complex.p4"))
+
+
+def test_duplicate_names_rejected():
+    from p4compiler.diagnostics import CompilerError
+    src = PROG.replace("control Sub(inout H hdr) {", """control Sub(inout H hdr) {
+    table st { actions = { NoAction; } }""").replace("apply { cnt.count(32w1); }",
+                                                     "apply { cnt.count(32w1); st.apply(); }")
+    src = src.replace("    Sub() sub;", '    @name("x") Sub() sub;\n    @name("x") Sub() sub2;')
+    src = src.replace("sub.apply(hdr); }", "sub.apply(hdr); sub2.apply(hdr); }")
+    with pytest.raises(CompilerError, match="Name 'Ing.x.st' is used for multiple table objects"):
+        generate(parse_source(src, "dups.p4"))
+
+
+def test_write_p4runtime_files(tmp_path):
+    from p4common.proto import p4runtime_pb2
+    from p4compiler.diagnostics import CompilerError
+    from p4compiler.p4info_gen import write_p4runtime_files
+    pb = _p4info_pb2()
+    prog = parse_source(FEATURES, "feat.p4")
+    files = [str(tmp_path / "p.txt"), str(tmp_path / "p.json"), str(tmp_path / "p.bin")]
+    out = write_p4runtime_files(prog, files, [str(tmp_path / "e.txtpb")])
+    assert text_format.Parse((tmp_path / "p.txt").read_text(), pb.P4Info()) == out.p4info
+    assert pb.P4Info.FromString((tmp_path / "p.bin").read_bytes()) == out.p4info
+    entries = text_format.Parse((tmp_path / "e.txtpb").read_text(), p4runtime_pb2.WriteRequest())
+    assert len(entries.updates) == 2
+    with pytest.raises(CompilerError, match="Couldn't open P4Runtime API file"):
+        write_p4runtime_files(prog, [str(tmp_path / "missing-dir" / "p.txt")])

@@ -6,7 +6,8 @@ For every program of ``p4c-stf/tier{1,2,3}-dev.txt`` and
 summary test prints the pass rate per tier with each failure and its reason and
 asserts per-tier thresholds set to what really passes (rounded down).
 
-Set ``P4PC_STF_TIERS=tier1,tier2`` to run a subset (the machine is shared).
+Set ``P4PC_STF_TIERS=tier1,tier2`` to run a subset (the machine is shared), and
+``P4PC_STF_FRONTEND=1`` to also run the front end's checks first (as `p4pc` does).
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def run_case(case: Case) -> tuple[bool, str]:
     from p4switch.stf_parse import parse_stf_file
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     try:
-        doc = compile_to_json(str(case.p4))
+        doc = compile_to_json(str(case.p4), frontend=os.environ.get("P4PC_STF_FRONTEND") == "1")
     except CompilerError as e:
         return False, f"compile error: {str(e).splitlines()[0][:200]}"
     except Exception as e:  # noqa: BLE001 - a compiler crash is a reported failure

@@ -136,3 +136,181 @@ def test_bad_program_error_not_traceback(tmp_path):
         check(parse_file(str(f), diags=diags), diags)
     assert ei.value.diagnostic.severity == "error"
     assert ei.value.location.line == 2
+
+
+def test_call_args_named_defaults_and_type_args():
+    prog, tp = _tp("""
+        header h_t { bit<8> f; }
+        extern packet_in { void extract<T>(out T hdr); }
+        extern void f(in bit<8> a, in bit<8> b = 7);
+        parser p(packet_in pk, out h_t h) {
+            state start { pk.extract(h); f(b = 2, a = 1); f(3); transition accept; }
+        }
+    """)
+    st = prog.declarations[-1].states[0]
+    ext, named, dflt = (c.call for c in st.components)
+    assert tp.type_args(ext) == {"T": tp.decl_type(prog.declarations[0])}
+    assert tp.call_type(ext).params[0].type.name == "h_t"
+    pairs = tp.call_args(named)
+    assert [(p.name, tp.const_value(e)) for p, e in pairs] == [("a", 1), ("b", 2)]
+    pairs = tp.call_args(dflt)
+    assert [(p.name, tp.const_value(e)) for p, e in pairs] == [("a", 3), ("b", 7)]
+    assert tp.type_of(pairs[0][1]) == T.Bits(8)
+
+
+def test_phase_order_resolution_error_reported_before_type_error():
+    # p4c resolves all names before type checking: the undeclared name (line 3) wins over
+    # the type error on line 2.
+    e = _err("control c(inout bit<8> a) { apply {\n a = true;\n a = nope; } }")
+    assert e.location.line == 3 and "declaration not found" in e.message
+
+
+# Valid programs exercising many features at once (written for these tests): no false errors.
+_FEATURES_V1MODEL = r"""
+#include <core.p4>
+#include <v1model.p4>
+header h_t { bit<8> a; bit<16> b; }
+header_union u_t { h_t x; h_t y; }
+struct hs { h_t h; u_t u; h_t[3] st; }
+struct m_t { bit<8> v; bool flag; }
+enum bit<8> Kind { A = 1, B = 2 }
+typedef bit<16> port_t;
+type bit<16> nport_t;
+const port_t P0 = 5;
+parser p(packet_in b, out hs hdr, inout m_t meta, inout standard_metadata_t sm) {
+    value_set<bit<8>>(4) pvs;
+    state start {
+        b.extract(hdr.h);
+        bit<8> la = b.lookahead<bit<8>>();
+        transition select(hdr.h.a, hdr.h.b) {
+            (0x01 &&& 0x0f, _): s1;
+            (pvs, 16w0 .. 16w10): s2;
+            (Kind.A, default): s2;
+            default: accept;
+        }
+    }
+    state s1 { b.extract(hdr.u.x); verify(hdr.h.a != 0, error.NoMatch); transition s2; }
+    state s2 { b.extract(hdr.st.next); transition select(hdr.st.last.a) { 0: s2; default: accept; } }
+}
+control ig(inout hs hdr, inout m_t meta, inout standard_metadata_t sm) {
+    register<bit<32>>(16) r;
+    counter(8, CounterType.packets) c;
+    direct_counter(CounterType.bytes) dc;
+    action set(bit<9> port, Kind k) { sm.egress_spec = port; meta.v = (bit<8>)k; dc.count(); }
+    action nop() {}
+    table t {
+        key = { hdr.h.a: exact; hdr.h.b: ternary @name("bee"); meta.flag: exact; hdr.h.isValid(): exact; }
+        actions = { set; nop; @defaultonly NoAction; }
+        const entries = {
+            (1, 2 &&& 3, true, true): set(1, Kind.B);
+            (_, _, false, _): nop();
+        }
+        default_action = NoAction();
+        counters = dc;
+        size = 64;
+    }
+    apply {
+        bit<32> x;
+        r.read(x, 0);
+        r.write((bit<32>)hdr.h.a, x + 1);
+        c.count((bit<32>)hdr.h.b);
+        nport_t np = (nport_t)hdr.h.b;
+        port_t pp = (port_t)np;
+        hash(x, HashAlgorithm.crc16, 32w0, { hdr.h.a, hdr.h.b }, 32w1024);
+        switch (t.apply().action_run) {
+            set: { meta.v = meta.v |+| 1; }
+            nop: {}
+        }
+        if (t.apply().hit) { exit; }
+        bit<16> s = hdr.h.b[15:8] ++ hdr.h.a;
+        int<8> si = -1;
+        si = si >> 1;
+        hdr.st.push_front(1);
+        hdr.st.pop_front(1);
+        hdr.u.x.setInvalid();
+        bool v = hdr.u.isValid();
+        meta.flag = hdr.h.a == 8w0 ? true : false;
+        log_msg("x={}", {x});
+        mark_to_drop(sm);
+        sm.egress_spec = (bit<9>)P0;
+        hdr.st[0] = { 1, 2 };
+        hdr.h = { a = 1, b = 2 };
+        m_t mm = { v = 1, flag = true };
+        mm = { 2, false };
+        for (bit<8> i = 0; i < 4; i = i + 1) { meta.v = meta.v + i; }
+        random(x, 0, 10);
+        digest(1, { hdr.h.a });
+        clone3(CloneType.I2E, 5, { meta.v });
+        truncate(64);
+    }
+}
+control eg(inout hs hdr, inout m_t meta, inout standard_metadata_t sm) { apply {} }
+control vc(inout hs hdr, inout m_t meta) {
+    apply { verify_checksum(hdr.h.isValid(), { hdr.h.a, hdr.h.b }, hdr.h.b, HashAlgorithm.csum16); }
+}
+control uc(inout hs hdr, inout m_t meta) {
+    apply { update_checksum(true, { hdr.h.a }, hdr.h.b, HashAlgorithm.csum16); }
+}
+control dp(packet_out pk, in hs hdr) { apply { pk.emit(hdr.h); pk.emit(hdr.u); pk.emit(hdr.st); } }
+V1Switch(p(), vc(), ig(), eg(), uc(), dp()) main;
+"""
+
+_FEATURES_GENERIC = r"""
+#include <core.p4>
+T id<T>(in T x) { return x; }
+void swap<T>(inout T a, inout T b) { T t = a; a = b; b = t; }
+bit<8> twice(in bit<8> x) { return x + x; }
+struct S<T> { T f; bit<8> g; }
+header H<T> { T f; }
+extern Gen<T> { Gen(T init); T get(); void set(in T v); }
+control c(inout bit<8> x, inout bit<16> y) {
+    Gen<bit<8>>(8w3) g;
+    Gen(16w3) g2;
+    S<bit<16>> s;
+    apply {
+        x = id(x);
+        y = id<bit<16>>(y);
+        swap(x, x);
+        x = twice(x) + id(8w1);
+        s.f = y; s.g = x;
+        x = g.get();
+        g.set(x + 1);
+        y = g2.get();
+        S<bit<8>> s2 = { f = 1, g = 2 };
+        x = s2.f;
+        bool b = id(true);
+    }
+}
+control ct(inout bit<8> x, inout bit<16> y);
+package top(ct c);
+top(c()) main;
+"""
+
+_FEATURES_SERENUM = r"""
+enum bit<16> E { a = 5, b = 6 }
+control c(inout bit<16> x, inout E e) {
+    apply {
+        x = 16w11 * E.a;
+        if (x == E.b) { x = E.a + 1; }
+        if (e == E.a) { e = E.b; }
+        bool q = E.a > x;
+        x = e;
+    }
+}
+control ct(inout bit<16> x, inout E e);
+package top(ct c);
+top(c()) main;
+"""
+
+
+@pytest.mark.parametrize("src", [_FEATURES_V1MODEL, _FEATURES_GENERIC, _FEATURES_SERENUM],
+                         ids=["v1model", "generic", "serenum"])
+def test_feature_programs_accepted(tmp_path, src):
+    f = tmp_path / "prog.p4"
+    f.write_text(src)
+    diags = Diagnostics()
+    tp = check(parse_file(str(f), diags=diags), diags)
+    assert not diags.errors
+    # every expression statement's operands got a type
+    untyped = [n for n in tp.program.walk() if isinstance(n, A.BinaryOp) and tp.type_of(n).is_unknown]
+    assert not untyped

@@ -392,8 +392,8 @@ def test_p4c_special_ops_clone_resubmit_recirculate(conformance_dir):
 # ----------------------------------------------------------------- helpers
 
 def test_pack_fields_padding():
-    assert bits.pack_fields([(1, 4), (0xAB, 8)]) == bytes([0x01, 0xAB])
-    assert bits.pack_fields([(1, 4), (0xAB, 8)], pad_front=False) == bytes([0x1A, 0xB0])
+    assert bits.pack_fields([(1, 4), (0xAB, 8)], pad_front=True) == bytes([0x01, 0xAB])
+    assert bits.pack_fields([(1, 4), (0xAB, 8)]) == bytes([0x1A, 0xB0])
     assert bits.to_signed(0xFF, 8) == -1 and bits.sat_cast(-200, 8) == -128
     assert bits.ones_complement_sum16(bytes.fromhex("45000054000040004001" "0000" "0a000101" "0a000202")) == \
         _ipv4_checksum(bytes.fromhex("45000054000040004001" "0000" "0a000101" "0a000202"))
@@ -529,3 +529,64 @@ def test_csum16_calculation_matches_reference(data):
     sw = Switch.from_json(j)
     out = sw.process_packet(0, data)
     assert int.from_bytes(out[0][1][2:4], "big") == bits.ones_complement_sum16(data)
+
+
+def test_out_of_range_extern_indexes_follow_bmv2_and_are_counted():
+    j = mini_json(H8, [
+        assign(F("h", "b"), HEX(0x55)),
+        {"op": "register_write", "parameters": [{"type": "register_array", "value": "r"}, HEX(9), HEX(1)]},
+        {"op": "register_read", "parameters": [F("h", "b"), {"type": "register_array", "value": "r"}, HEX(9)]},
+        {"op": "count", "parameters": [{"type": "counter_array", "value": "c"}, HEX(5)]},
+    ])
+    j["register_arrays"] = [{"name": "r", "id": 0, "size": 4, "bitwidth": 8}]
+    j["counter_arrays"] = [{"name": "c", "id": 0, "size": 2, "is_direct": False}]
+    sw = Switch.from_json(j)
+    # the read leaves the destination unchanged (0x55)
+    assert sw.process_packet(0, bytes(5)) == [(0, bytes([0, 0x55, 0, 0, 0]))]
+    assert sw.stats["register_index_oob"] == 2 and sw.stats["counter_index_oob"] == 1
+
+
+def test_hash_input_not_byte_aligned_is_padded_at_the_end():
+    """BMv2 packs calculation inputs from bit 0 of its buffer: 8 bits of h.a and a
+    4-bit constant 0xF become bytes 07 F0 (identity hash 0x07F0), not 00 7F."""
+    j = mini_json(H8, [
+        {"op": "modify_field_with_hash_based_offset", "parameters": [
+            F("h", "c"), HEX(0), {"type": "calculation", "value": "hc"}, HEX(1 << 16)]},
+    ])
+    j["calculations"] = [{"name": "hc", "id": 0, "algo": "identity",
+                          "input": [F("h", "a"), {"type": "hexstr", "value": "0xf", "bitwidth": 4}]}]
+    sw = Switch.from_json(j)
+    out = sw.process_packet(0, bytes([7, 0, 0, 0, 0]))
+    assert out == [(0, bytes([7, 0, 0x07, 0xF0, 0]))]
+
+
+def test_varbit_extract_lookahead_and_advance():
+    """A select on a lookahead, a length read by lookahead, extract_VL sized by it,
+    then advance over one byte: the varbit header is re-emitted with its run-time
+    length and the advanced byte is gone (BMv2 removes everything parsed)."""
+    j = mini_json(H8, [assign(F("h", "a"), EXPR("&", F(SM, "parser_error"), HEX(0xff)))])
+    j["header_types"].append({"name": "v_t", "id": 4, "max_length": 10, "length_exp": None,
+                              "fields": [["kind", 8, False], ["len", 8, False], ["opt", "*"]]})
+    j["headers"].append({"name": "v", "id": 13, "header_type": "v_t", "metadata": False})
+    j["parsers"][0]["parse_states"] = [
+        {"name": "start", "id": 0, "parser_ops": [
+            {"op": "extract", "parameters": [{"type": "regular", "value": "h"}]}],
+         "transition_key": [{"type": "lookahead", "value": [0, 8]}],
+         "transitions": [{"type": "hexstr", "value": "0x02", "mask": None, "next_state": "var"},
+                         {"type": "default", "value": None, "mask": None, "next_state": None}]},
+        {"name": "var", "id": 1, "parser_ops": [
+            {"op": "set", "parameters": [F("m", "a"), {"type": "lookahead", "value": [8, 8]}]},
+            {"op": "extract_VL", "parameters": [
+                {"type": "regular", "value": "v"},
+                {"type": "expression", "value": EXPR("<<", F("m", "a"), HEX(3))}]},
+            {"op": "advance", "parameters": [HEX(8)]}],
+         "transition_key": [], "transitions": [
+             {"type": "default", "value": None, "mask": None, "next_state": None}]}]
+    j["deparsers"][0]["order"] = ["h", "v"]
+    sw = Switch.from_json(j)
+    h = bytes([1, 2, 3, 4, 5])
+    out = sw.process_packet(0, h + bytes([2, 2, 0xAA, 0xBB]) + b"\xEE" + b"tail")
+    assert out == [(0, bytes([0, 2, 3, 4, 5, 2, 2, 0xAA, 0xBB]) + b"tail")]
+    # 2 + 9 bytes > max_length 10: HeaderTooShort (4); v stays invalid, its bytes stay payload
+    long = bytes([2, 9]) + bytes(range(9)) + b"zz"
+    assert sw.process_packet(0, h + long) == [(0, bytes([4, 2, 3, 4, 5]) + long)]

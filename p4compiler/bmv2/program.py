@@ -77,10 +77,13 @@ class TableState:
         self.json = None
         self.action_names: dict[str, str] = {}
         self.action_objs: dict[str, dict] = {}
+        self.selector_inputs: list[dict] = []
 
 
 class ProgramBuilder:
-    def __init__(self, program: A.Program, source: str):
+    def __init__(self, program: A.Program, source: str, diags=None):
+        self.diags = diags
+        self._action_decls: dict = {}
         self.ast = program
         self.source = source
         self.env = GlobalEnv(program)
@@ -461,6 +464,14 @@ class ProgramBuilder:
         # (e.g. one per binding of its directional parameters)
         name = self.cp_name(d, prefix, qualified_name(prefix, d.name, d.annotations))
         self._action_names.add(name)
+        first = self._action_decls.setdefault(name, d)
+        if first is not d:
+            a, b = first, d         # report at the later declaration, like p4c
+            if a.loc and b.loc and (a.loc.file, a.loc.line, a.loc.column) > (b.loc.file, b.loc.line, b.loc.column):
+                a, b = b, a
+            shown = annotation_string(b.annotations, "name") or name
+            raise CompilerError(b.loc, f"{shown}: conflicting control plane name: {shown}",
+                                kind="duplicate", related=[a.loc] if a.loc else None)
         inner = Scope(dscope)
         runtime = []
         saved = lw.em
@@ -468,6 +479,8 @@ class ProgramBuilder:
         lw.em = em
         try:
             bound = []
+            from ..midend.calls import check_no_table_apply
+            check_no_table_apply(lw, ref_args, scope or dscope)
             if ref_args:
                 dir_params = [p for p in d.params if p.direction]
                 bind_params(lw, dir_params, ref_args, scope or dscope, inner, d.loc, alias=True)
@@ -496,11 +509,12 @@ class ProgramBuilder:
     def apply_table(self, lw, obj: ObjV, scope, call, hitmiss: bool = False) -> dict:
         ts: TableState = obj.data
         em = lw.em
+        loc = call.loc if call is not None else ts.decl.loc
         if em.kind != "graph":
-            raise CompilerError(call.loc, "tables can only be applied in a control's apply block")
+            raise CompilerError(loc, "tables can only be applied in a control's apply block")
         if ts.json is not None:
             if hitmiss:
-                raise CompilerError(call.loc, f"table {ts.decl.name} is applied more than once")
+                raise CompilerError(loc, f"table {ts.decl.name} is applied more than once")
             # applied again (e.g. in both branches of an if): BMv2 has one node
             # per table, so both applications share the table's successors
             tj = ts.json
@@ -520,6 +534,9 @@ class ProgramBuilder:
 
     def table_hit_value(self, lw, obj, member, scope, loc):
         tmp = self.st.new_scalar("hasHit", TBool())
+        if lw.em.kind != "graph":
+            raise CompilerError(loc, f"{obj.decl.name}.apply(): table invocation in an expression is not "
+                                     "supported here", kind="unsupported")
         tj = self.apply_table(lw, obj, scope, None, hitmiss=True)
         em = lw.em
         ends = []
@@ -536,7 +553,15 @@ class ProgramBuilder:
         d = ts.decl
         scope = ts.scope
         name = self.cp_name(d, ts.prefix, qualified_name(ts.prefix, d.name, d.annotations))
-        name = self.unique_table_name(name)
+        if name in self._table_names:
+            # p4c: one control-plane name for two table objects (e.g. a control
+            # with an absolute @name table instantiated twice)
+            msg = f"Name '{name}' is used for multiple table objects in the P4Info message"
+            if self.diags is not None:
+                self.diags.error(None, msg, kind="duplicate")
+                raise CompilerError(None, "Found 1 duplicate name(s) in the P4Info", kind="duplicate")
+            raise CompilerError(None, msg, kind="duplicate")
+        self._table_names.add(name)
         keys = []
         kinds = []
         keyprop = d.property("key")
@@ -544,6 +569,9 @@ class ProgramBuilder:
             kind = ke.match_kind.name
             target, kmask = self.key_target(lw, ke.expr, scope)
             kname = self.key_name(ke)
+            if kind == "selector":          # inputs of the action selector, not match keys
+                ts.selector_inputs.append({"type": "field", "value": target})
+                continue
             mt = "ternary" if kind == "optional" else kind
             kinds.append(mt)
             keys.append({"match_type": mt, "name": kname, "target": target, "mask": kmask})
@@ -627,7 +655,7 @@ class ProgramBuilder:
                 v = lw.value(p.value, scope)
                 tj["support_timeout"] = bool(getattr(v, "value", False))
             elif p.name == "implementation" and isinstance(p, A.ValueProperty):
-                self.table_implementation(lw, tj, p, scope)
+                self.table_implementation(lw, tj, p, scope, ts)
         ep = d.property("entries")
         if ep is not None:
             tj["entries"] = self.const_entries(lw, ts, tj, ep, scope)
@@ -640,7 +668,7 @@ class ProgramBuilder:
     def _decl_of_action(self, aj):
         return None
 
-    def table_implementation(self, lw, tj, p, scope):
+    def table_implementation(self, lw, tj, p, scope, ts):
         e = p.value
         v = lw.value(e, scope) if not isinstance(e, A.ConstructorCallExpression) else None
         if isinstance(v, ObjV) and v.kind == "extern":
@@ -662,15 +690,10 @@ class ProgramBuilder:
             if typ == "action_selector":
                 algo = lw.value(args[0], scope)
                 from ..midend.calls import algo_name
-                inputs = []
-                sel_keys = [k for k in tj["key"] if k["match_type"] == "selector"]
-                for k in sel_keys:
-                    inputs.append({"type": "field", "value": k["target"]})
-                prof["selector"] = {"algo": algo_name(algo), "input": inputs}
+                prof["selector"] = {"algo": algo_name(algo), "input": list(ts.selector_inputs)}
             self.pipeline.json["action_profiles"].append(prof)
         tj["type"] = "indirect_ws" if typ == "action_selector" else "indirect"
         tj["action_profile"] = pname
-        tj["key"] = [k for k in tj["key"] if k["match_type"] != "selector"]
         tj.pop("default_entry", None)
 
     def key_target(self, lw, e, scope):
@@ -704,6 +727,7 @@ class ProgramBuilder:
         for ke in kelems:
             target = None
             widths.append(self._key_width(lw, ke.expr, scope))
+        prios = self.entry_priorities(lw, ts, ep, scope)
         for i, ent in enumerate(ep.entries):
             items = ent.keys.items if isinstance(ent.keys, A.ListExpression) else [ent.keys]
             if len(items) == 1 and len(kelems) > 1 and isinstance(items[0], A.ListExpression):
@@ -722,17 +746,51 @@ class ProgramBuilder:
             for rd, a in zip(aj["runtime_data"], args[len(args) - len(aj["runtime_data"]):]):
                 v = lw.value(a.expr, scope, TBits(rd["bitwidth"]))
                 data.append(hexstr(v.value & mask(rd["bitwidth"]))["value"])
-            prio = i + 1
-            pa = next((a for a in ent.annotations if a.name == "priority"), None)
-            if pa is not None:
-                nums = [t for t in pa.body if t.kind == "INTEGER"]
-                if nums:
-                    prio = int(getattr(nums[0].value, "value", nums[0].value))
-            if ent.priority is not None:
-                prio = lw.const_of(ent.priority, scope)
+            prio = prios[i]
             out.append({"source_info": source_info(ent.loc, ""), "match_key": matches,
                         "action_entry": {"action_id": aj["id"], "action_data": data}, "priority": prio})
         return out
+
+    def entry_priorities(self, lw, ts, ep, scope) -> list[int]:
+        """BMv2 priority (smallest wins) of each entry.  Without `priority =`
+        (p4c: const entries, `@priority` annotation or position); with it, P4's
+        rules (largest_priority_wins, priority_delta), mapped so the winning
+        order is kept."""
+        entries = ep.entries
+        explicit = [e for e in entries if e.priority is not None]
+        out = []
+        if not explicit:
+            for i, e in enumerate(entries):
+                pa = next((a for a in e.annotations if a.name == "priority"), None)
+                nums = [t for t in pa.body if t.kind == "INTEGER"] if pa is not None else []
+                out.append(int(getattr(nums[0].value, "value", nums[0].value)) if nums else i + 1)
+            return out
+        d = ts.decl
+        if ep.const:
+            raise CompilerError(explicit[0].loc, "Table with 'const' entries cannot have priorities",
+                                kind="invalid")
+        largest = True
+        lp = d.property("largest_priority_wins")
+        if isinstance(lp, A.ValueProperty) and lp.value is not None:
+            largest = bool(lw.const_of(lp.value, scope))
+        delta = 1
+        dp = d.property("priority_delta")
+        if isinstance(dp, A.ValueProperty) and dp.value is not None:
+            delta = lw.const_of(dp.value, scope)
+        if entries[0].priority is None:
+            raise CompilerError(entries[0].loc, "entry must have a priority", kind="expected")
+        cur = 0
+        p4prios = []
+        for e in entries:
+            if e.priority is not None:
+                cur = lw.const_of(e.priority, scope)
+            p4prios.append(cur)
+            nxt = cur - delta if largest else cur + delta
+            if nxt < 0 or nxt >= 1 << 64:
+                raise CompilerError(d.loc, f"{d.name} Overflow in priority computation", kind="overlimit")
+            cur = nxt
+        top = max(p4prios)
+        return [top - p + 1 for p in p4prios] if largest else list(p4prios)
 
     def _key_width(self, lw, e, scope):
         try:
@@ -885,6 +943,7 @@ class ProgramBuilder:
                         lw.assign(dst, tmp, c.loc)
                     continue
             lw.stmt(c, inner)
+            st = lw.em.state
         self.lower_transition(s.transition, st, inner, names, accept_to)
 
     def inline_subparser_states(self, lw, obj, call, scope, cont_name):
@@ -997,10 +1056,7 @@ class ProgramBuilder:
                         mhex += format(m, "x").rjust(nb * 2, "0")
                     trans.append({"type": "hexstr", "value": "0x" + vhex,
                                   "mask": ("0x" + mhex) if any_mask else None, "next_state": nxt})
-            if not any(t["type"] == "default" for t in trans):
-                # no match: reject with error.NoMatch
-                trans.append(default(None))
-                self._nomatch_states.append(st)
+            # like p4c: no implicit default (BMv2 itself handles "no case matched")
             st["transitions"] = trans
             return
         raise CompilerError(tr.loc, "unsupported transition")
@@ -1112,9 +1168,11 @@ class ProgramBuilder:
         doc["parsers"] = self.parsers
         doc["parse_vsets"] = self.parse_vsets
         doc["deparsers"] = self.deparsers
+        sizes = {t["name"]: t["max_size"] for p in self.pipelines for t in p["tables"]}
         for v, tname in self._direct_meters:
             self.meter_arrays.append({"name": v.data["name"], "id": len(self.meter_arrays), "is_direct": True,
-                                      "rate_count": 2, "type": v.data.get("mtype", "bytes"), "size": 1024,
+                                      "rate_count": 2, "type": v.data.get("mtype", "bytes"),
+                                      "size": sizes.get(tname, 1024),
                                       "binding": tname, "result_target": v.data.get("result")})
         doc["meter_arrays"] = self.meter_arrays
         doc["counter_arrays"] = self.counter_arrays
@@ -1135,7 +1193,20 @@ class ProgramBuilder:
         doc["field_aliases"] = FIELD_ALIASES
         doc["program"] = os.path.basename(self.source)
         doc["__meta__"] = {"version": [2, 23], "compiler": "p4pc (p4lvs)"}
+        _drop_null_source_info(doc)
         return doc
+
+
+def _drop_null_source_info(x) -> None:
+    """BMv2 parses `source_info` when present: omit it rather than write null."""
+    if isinstance(x, dict):
+        if x.get("source_info", 1) is None:
+            del x["source_info"]
+        for v in x.values():
+            _drop_null_source_info(v)
+    elif isinstance(x, list):
+        for v in x:
+            _drop_null_source_info(v)
 
 
 def range_to_masks(lo: int, hi: int, w: int) -> list[tuple[int, int]]:
@@ -1150,8 +1221,10 @@ def range_to_masks(lo: int, hi: int, w: int) -> list[tuple[int, int]]:
     return out
 
 
-def compile_program(program: A.Program, source: str) -> dict:
-    pb = ProgramBuilder(program, source)
+def compile_program(program: A.Program, source: str, diags=None) -> dict:
+    """AST -> BMv2 JSON document.  `diags` (optional) receives errors that p4c
+    reports together with the fatal one."""
+    pb = ProgramBuilder(program, source, diags)
     pb._direct_meters = []
     pb._nomatch_states = []
     return pb.build()

@@ -9,7 +9,7 @@ reported; the first of them is raised as `CompilerError`.
 """
 from __future__ import annotations
 
-from .typed import BuiltinDecl, TypedProgram
 from .typecheck import check
+from .typed import BuiltinDecl, TypedProgram
 
-__all__ = ["check", "TypedProgram", "BuiltinDecl"]
+__all__ = ["BuiltinDecl", "TypedProgram", "check"]

@@ -7,7 +7,7 @@ at compile time (division by zero, negative shift, ...).
 """
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Union
 
 from .. import types as T
 
@@ -25,7 +25,7 @@ def _wrap(t: T.P4Type, v: int) -> int:
     return v
 
 
-def fold_unary(op: str, v: Value, t: T.P4Type) -> Optional[Value]:
+def fold_unary(op: str, v: Value, t: T.P4Type) -> Value | None:
     if op == "!" and isinstance(v, bool):
         return not v
     if isinstance(v, bool) or not isinstance(v, int):
@@ -42,7 +42,7 @@ def fold_unary(op: str, v: Value, t: T.P4Type) -> Optional[Value]:
     return None
 
 
-def fold_binary(op: str, a: Value, b: Value, t: T.P4Type) -> Optional[Value]:
+def fold_binary(op: str, a: Value, b: Value, t: T.P4Type) -> Value | None:
     """`a op b` with result type `t` (operands already of the operand type)."""
     if isinstance(a, bool) or isinstance(b, bool):
         if not (isinstance(a, bool) and isinstance(b, bool)):
@@ -106,7 +106,7 @@ def slice_value(v: int, hi: int, lo: int) -> int:
     return (v >> lo) & ((1 << (hi - lo + 1)) - 1)
 
 
-def cast_value(v: Value, to: T.P4Type) -> Optional[Value]:
+def cast_value(v: Value, to: T.P4Type) -> Value | None:
     to = T.strip_newtype(to)
     if isinstance(to, T.Bits):
         if isinstance(v, bool):

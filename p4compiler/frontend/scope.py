@@ -8,12 +8,12 @@ rejected by the parser ("Duplicates declaration").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 
 @dataclass
 class Scope:
-    parent: Optional["Scope"]
+    parent: Scope | None
     kind: str = "block"                 # "program", "parser", "control", "action", "function", "block", ...
     names: dict[str, list[Any]] = field(default_factory=dict)
     owner: Any = None                   # the declaration that opened the scope
@@ -25,7 +25,7 @@ class Scope:
         return self.names.get(name, [])
 
     def lookup(self, name: str) -> list[Any]:
-        s: Optional[Scope] = self
+        s: Scope | None = self
         while s is not None:
             found = s.names.get(name)
             if found:
@@ -33,19 +33,19 @@ class Scope:
             s = s.parent
         return []
 
-    def root(self) -> "Scope":
+    def root(self) -> Scope:
         s = self
         while s.parent is not None:
             s = s.parent
         return s
 
-    def enclosing(self, *kinds: str) -> Optional["Scope"]:
-        s: Optional[Scope] = self
+    def enclosing(self, *kinds: str) -> Scope | None:
+        s: Scope | None = self
         while s is not None:
             if s.kind in kinds:
                 return s
             s = s.parent
         return None
 
-    def child(self, kind: str = "block", owner: Any = None) -> "Scope":
+    def child(self, kind: str = "block", owner: Any = None) -> Scope:
         return Scope(self, kind, {}, owner)

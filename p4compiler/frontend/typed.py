@@ -1,8 +1,8 @@
 """`TypedProgram`: the front end's result, side tables keyed by AST node identity."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from dataclasses import dataclass
+from typing import Any
 
 from .. import ast
 from .. import types as T
@@ -18,8 +18,8 @@ class BuiltinDecl:
 
     name: str
     kind: str                      # "method", "field", "state", ...
-    owner: Optional[T.P4Type] = None
-    type: Optional[T.P4Type] = None
+    owner: T.P4Type | None = None
+    type: T.P4Type | None = None
 
 
 class TypedProgram:
@@ -35,9 +35,11 @@ class TypedProgram:
         self._rtype: dict[int, T.P4Type] = {}
         self._decl_type: dict[int, T.P4Type] = {}
         self._keep: list[Any] = []        # nodes created by the front end, kept alive
+        self._call_args: dict[int, list] = {}
+        self._call_type: dict[int, tuple] = {}
 
     # -- queries (the contract) --------------------------------------------
-    def decl_of(self, node: Any) -> Union[ast.Declaration, BuiltinDecl, None]:
+    def decl_of(self, node: Any) -> ast.Declaration | BuiltinDecl | None:
         """Declaration a PathExpression / TypeName / Path / Member / ActionRef refers to."""
         return self._decl.get(id(node))
 
@@ -49,7 +51,7 @@ class TypedProgram:
             t = self._decl_type.get(id(node))
         return t if t is not None else T.Unknown()
 
-    def implicit_cast(self, node: Any) -> Optional[T.P4Type]:
+    def implicit_cast(self, node: Any) -> T.P4Type | None:
         """The type an expression is implicitly converted to (int literal -> bit<W>, ...)."""
         return self._cast.get(id(node))
 
@@ -62,6 +64,29 @@ class TypedProgram:
         """The semantic type of an `ast.Type` node the front end saw."""
         r = self._rtype.get(id(t))
         return r if r is not None else T.Unknown()
+
+    def call_args(self, call: Any) -> list[tuple[T.Param, Any]] | None:
+        """For a call (MethodCallExpression, ConstructorCallExpression, Instantiation, or a table
+        action reference `a(x)`): every parameter in declaration order, with its type after type
+        inference, paired with the argument expression bound to it -- positional or named -- or its
+        default value expression, or None (a missing @optional / action-data parameter)."""
+        return self._call_args.get(id(call))
+
+    def call_type(self, call: ast.MethodCallExpression) -> T.Function | None:
+        """The invoked function/method type with type variables substituted (the chosen overload)."""
+        r = self._call_type.get(id(call))
+        return r[0] if r else None
+
+    def type_args(self, call: ast.MethodCallExpression) -> dict[str, T.P4Type]:
+        """Type-variable name -> inferred (or explicit) type of a generic call (`extract<T>`, `hash<O,T,D,M>`)."""
+        r = self._call_type.get(id(call))
+        return dict(r[1]) if r else {}
+
+    def set_call_args(self, call: Any, pairs: list) -> None:
+        self._call_args[id(call)] = pairs
+
+    def set_call_type(self, call: Any, ft: T.Function, targs: dict) -> None:
+        self._call_type[id(call)] = (ft, targs)
 
     def decl_type(self, decl: Any) -> T.P4Type:
         """The type of a declaration (variable, parameter, struct, extern, control, ...)."""

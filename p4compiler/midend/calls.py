@@ -41,8 +41,12 @@ def match_args(params: list, args: list, loc) -> dict:
 
 def bind_params(lw, params, args, call_scope: Scope, inner: Scope, loc, *, alias: bool,
                 skip_directionless: bool = False) -> list:
-    """Bind `params` in `inner`; returns the copy-out list [(dst, tmp)]."""
+    """Bind `params` in `inner`; returns the copy-out list [(dst, tmp)].
+    `alias`: bind location arguments directly (sub-controls/table actions)
+    unless two arguments overlap and one is written (then copy, as P4 says)."""
     amap = match_args(params, args, loc)
+    if alias and _args_overlap(params, amap):
+        alias = False
     copy_out = []
     for p in params:
         a = amap.get(p.name)
@@ -110,9 +114,55 @@ def bind_params(lw, params, args, call_scope: Scope, inner: Scope, loc, *, alias
 from .lower import SliceLV as SliceLV_  # noqa: E402
 
 
+def _arg_root(e):
+    """Source text of the l-value root of an argument, per path component."""
+    parts = []
+    while True:
+        if isinstance(e, A.Member):
+            parts.append(e.member)
+            e = e.expr
+        elif isinstance(e, (A.ArrayIndex, A.Slice)):
+            parts.append("[]")
+            e = e.expr
+        elif isinstance(e, A.PathExpression):
+            parts.append(e.path.name)
+            return tuple(reversed(parts))
+        else:
+            return None
+
+
+def _args_overlap(params, amap) -> bool:
+    written, others = [], []
+    for p in params:
+        e = amap.get(p.name)
+        if e is None:
+            continue
+        r = _arg_root(e)
+        if r is None:
+            continue
+        (written if p.direction in ("out", "inout") else others).append(r)
+    def overlap(a, b):
+        n = min(len(a), len(b))
+        return all(x == y or "[]" in (x, y) for x, y in zip(a[:n], b[:n]))
+    for i, a in enumerate(written):
+        for b in written[i + 1:] + others:
+            if overlap(a, b):
+                return True
+    return False
+
+
 def _bind_tvar(scope: Scope, ptype, t) -> None:
     if isinstance(ptype, A.TypeName):
         scope.tvars[ptype.path.name] = t
+
+
+def check_no_table_apply(lw, args, scope) -> None:
+    """p4c (BMv2) rejects `t.apply()` inside the arguments of an action call."""
+    for a in args or ():
+        for n in a.expr.walk():
+            if isinstance(n, A.MethodCallExpression) and lw.table_of_apply(n, scope) is not None:
+                raise CompilerError(n.loc, f"{src_text(n)}: table invocation in action argument",
+                                    kind="unsupported")
 
 
 def inline_body(lw, decl, params, args, def_scope: Scope, call_scope: Scope, loc, *,
@@ -172,6 +222,11 @@ def lower_call(lw, call: A.MethodCallExpression, scope: Scope, want, as_expr: bo
             n = lw.const_of(call.args[0].expr, scope)
             em.prim(_p("push" if name == "push_front" else "pop", [base.json(), hexstr(n)], si))
             return None
+        if name in ("minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes"):
+            t = base.t if not (isinstance(base, ObjV) and base.kind == "type") else \
+                lw.env.decl_type(base.decl) if isinstance(base.decl, A.Declaration) else None
+            bits = _size_bits(t, name.startswith("max"))
+            return ConstV(bits if name.endswith("Bits") else (bits + 7) // 8, TInt())
         if isinstance(base, ObjV) and base.kind == "global_instance":
             base = lw.prog.global_instance(lw, base)
         if isinstance(base, ObjV) and base.kind == "type" and isinstance(base.decl, A.ControlDeclaration) \
@@ -200,6 +255,7 @@ def lower_call(lw, call: A.MethodCallExpression, scope: Scope, want, as_expr: bo
         if isinstance(target, ObjV):
             if target.kind == "action":
                 d = target.decl
+                check_no_table_apply(lw, call.args, scope)
                 prefix, dscope = target.data
                 inline_body(lw, d, d.params, call.args, dscope, scope, call.loc)
                 return None
@@ -213,6 +269,34 @@ def lower_call(lw, call: A.MethodCallExpression, scope: Scope, want, as_expr: bo
             if target.kind == "extern_function":
                 return extern_function(lw, m.path.name, call, scope, si)
     raise CompilerError(call.loc, f"unsupported call {src_text(call)}")
+
+
+def _leaf_fields(v):
+    """Scalar fields of a (flattened) value in declaration order."""
+    if isinstance(v, FieldV):
+        yield v
+    elif isinstance(v, HeaderV):
+        for x in v.fields.values():
+            yield from _leaf_fields(x)
+    elif isinstance(v, StructV):
+        for x in v.fields.values():
+            yield from _leaf_fields(x)
+    elif isinstance(v, StackV):
+        for x in v.elems:
+            yield from _leaf_fields(x)
+    elif isinstance(v, UnionV):
+        for x in v.members.values():
+            yield from _leaf_fields(x)
+
+
+def _size_bits(t, maximum: bool) -> int:
+    if isinstance(t, TStructLike):
+        return sum(_size_bits(ft, maximum) for _, ft in t.fields)
+    if isinstance(t, TStack):
+        return t.size * _size_bits(t.element, maximum)
+    if isinstance(t, TVarbit):
+        return t.max_width if maximum else 0
+    return bit_width(t)
 
 
 def packet_in_call(lw, name, call, scope, si):
@@ -240,15 +324,14 @@ def packet_in_call(lw, name, call, scope, si):
         return None
     if name == "lookahead":
         t = lw.rtype(call.type_args[0], scope)
-        if isinstance(t, TStructLike):
+        if isinstance(t, (TStructLike, TStack)):
             h = lw.st.alloc("tmp_lookahead", t)
             off = 0
-            if isinstance(h, HeaderV):
-                em.prim({"op": "add_header", "parameters": [h.json()]})
-            for fname, ft in t.fields:
-                w = bit_width(ft)
-                em.prim({"op": "set", "parameters": [lw.member(h, fname, call.loc).json(),
-                                                      {"type": "lookahead", "value": [off, w]}]})
+            for hv in iter_headers(h):
+                em.prim({"op": "add_header", "parameters": [hv.json()]})
+            for fv in _leaf_fields(h):
+                w = bit_width(fv.t)
+                em.prim({"op": "set", "parameters": [fv.json(), {"type": "lookahead", "value": [off, w]}]})
                 off += w
             return h
         w = bit_width(t)
@@ -323,14 +406,15 @@ def extern_function(lw, name, call, scope, si):
         return None
     if name == "digest":
         recv = lw.value(args[0], scope, TBits(32))
-        data = lw.value(args[1], scope)
+        dt = lw.rtype(call.type_args[0], scope) if call.type_args else None
+        data = lw.convert(lw.value(args[1], scope, dt), dt, call.loc) if dt is not None else lw.value(args[1], scope)
         ll = lw.prog.new_learn_list(lw, data, call)
         em.prim(_p("generate_digest", [lw.data(lw.convert(recv, TBits(32), call.loc)), hexstr(ll)], si))
         return None
     if name in ("clone", "clone3", "clone_preserving_field_list"):
         kind = lw.value(args[0], scope)
         sess = lw.value(args[1], scope, TBits(32))
-        fl = 0
+        fl = lw.prog.new_field_list_from_data(lw, ListV([], None)) if name == "clone" else 0
         if name == "clone3":
             fl = lw.prog.new_field_list_from_data(lw, lw.value(args[2], scope))
         elif name == "clone_preserving_field_list":
@@ -344,7 +428,7 @@ def extern_function(lw, name, call, scope, si):
         if name.endswith("field_list"):
             fl = lw.prog.field_list_for_index(lw.const_of(args[0], scope))
         else:
-            fl = lw.prog.new_field_list_from_data(lw, lw.value(args[0], scope)) if args else 0
+            fl = lw.prog.new_field_list_from_data(lw, lw.value(args[0], scope) if args else ListV([], None))
         em.prim(_p(base, [hexstr(fl)], si))
         return None
     if name == "truncate":

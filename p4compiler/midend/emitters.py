@@ -231,6 +231,11 @@ class GraphEmitter(Emitter):
         self.open = None
 
 
+def _bit1():
+    from .ptypes import TBits
+    return TBits(1)
+
+
 def table_next_setter(tbl: dict):
     def setter(n):
         tbl["base_default_next"] = n
@@ -260,7 +265,30 @@ class ParserEmitter(Emitter):
             ops.append({"op": "primitive", "parameters": [q]})
 
     def begin_if(self, cond_json, loc=None):
-        raise CompilerError(loc, "if statements in parser states are not supported yet")
+        """Split the state: select on the condition into then/else states."""
+        tmp = self.b.st.new_scalar("tmp_cond", _bit1())
+        self.prim({"op": "assign", "parameters": [tmp.json(), op("b2d", None, cond_json)]})
+        then_st = self.b.new_state(self.state["name"] + "_then")
+        else_st = self.b.new_state(self.state["name"] + "_else")
+        self.state["transition_key"] = [tmp.json()]
+        self.state["transitions"] = [
+            {"type": "hexstr", "value": "0x01", "mask": None, "next_state": then_st["name"]},
+            {"type": "default", "value": None, "mask": None, "next_state": else_st["name"]}]
+        self.state = then_st
+        return {"else": else_st, "then_end": None}
+
+    def begin_else(self, token):
+        token["then_end"] = self.state
+        self.state = token["else"]
+
+    def end_if(self, token):
+        if token["then_end"] is None:
+            token["then_end"] = self.state
+            self.state = token["else"]
+        join = self.b.new_state(token["else"]["name"].rsplit("_else", 1)[0] + "_join")
+        for st in (token["then_end"], self.state):
+            st["transitions"] = [{"type": "default", "value": None, "mask": None, "next_state": join["name"]}]
+        self.state = join
 
     def do_exit(self, loc=None):
         raise CompilerError(loc, "exit is not allowed in a parser")
@@ -272,10 +300,24 @@ class ParserEmitter(Emitter):
         return []
 
     def push_return(self):
+        if "_returns" not in self.__dict__:
+            self._returns = []
+        self._returns.append([])
         return None
 
     def pop_return(self, token):
-        pass
+        ended = self._returns.pop()
+        if not ended:
+            return
+        join = self.b.new_state(self.state["name"] + "_ret")
+        for st in ended + [self.state]:
+            st["transitions"] = [{"type": "default", "value": None, "mask": None, "next_state": join["name"]}]
+        self.state = join
 
     def do_return(self, loc=None):
-        raise CompilerError(loc, "return is not supported in parsers")
+        """`return` inside a function inlined into a parser state: the current
+        state jumps to the function's continuation; code after it is dead."""
+        if not self.__dict__.get("_returns"):
+            raise CompilerError(loc, "return outside of a function")
+        self._returns[-1].append(self.state)
+        self.state = self.b.new_state(self.state["name"] + "_dead")

@@ -15,13 +15,28 @@ def start_grpc(args: Any, dp: Any, loop: Any, load_switch: Any) -> Any:
     from .host import SwitchHost
     from .server import P4RuntimeServer
 
+    from p4switch.cli import CliError
+
+    addr = normalise_addr(args.grpc_server_addr)
     cpu = next((p for p in loop.ports.values() if isinstance(p, CpuPort)), None)
     host = SwitchHost(loop, dp, lambda js: load_switch(js, "p4_device_config", args), cpu)
     host.loop_thread_id = None  # the loop runs on the main thread once serve() starts it
-    server = P4RuntimeServer(args.grpc_server_addr)
+    try:
+        server = P4RuntimeServer(addr)
+    except (OSError, RuntimeError) as e:
+        host.close()
+        raise CliError(f"--grpc-server-addr {args.grpc_server_addr}: cannot listen: {e}") from None
     server.add_device(args.device_id, host)
     server.start()
-    host_port = args.grpc_server_addr.rsplit(":", 1)[0]
+    host_port = addr.rsplit(":", 1)[0]
     print(f"P4Runtime server listening on {host_port}:{server.port} (device id {args.device_id})",
           flush=True)
     return server
+
+
+def normalise_addr(addr: str) -> str:
+    """``PORT`` -> ``127.0.0.1:PORT`` (loopback unless a host is given); ``HOST:PORT`` as is."""
+    a = addr.strip()
+    if a.isdigit():
+        return f"127.0.0.1:{a}"
+    return a

@@ -318,10 +318,8 @@ class P4RuntimeServicer(p4runtime_pb2_grpc.P4RuntimeServicer):
         try:
             return fn()
         except P4RTError as e:
-            self._abort(context, e)
+            self._abort(context, e, getattr(e, "details", None))
         except Exception as e:  # noqa: BLE001 - never a traceback to the client
-            if isinstance(e, grpc.RpcError) or type(e).__name__ == "_AbortError":
-                raise
             err = from_switch_error(e)
             log.exception("internal error")
             self._abort(context, err)
@@ -386,8 +384,9 @@ class P4RuntimeServicer(p4runtime_pb2_grpc.P4RuntimeServicer):
                        for r in results]
             bad = [r for r in results if r is not None]
             msg = "; ".join(f"#{i}: {r.code.name}: {r.message}" for i, r in enumerate(results) if r)[:2000]
-            self._abort(context, P4RTError(Code.UNKNOWN, f"{len(bad)} of {len(results)} update(s) failed: {msg}"),
-                        details)
+            err = P4RTError(Code.UNKNOWN, f"{len(bad)} of {len(results)} update(s) failed: {msg}")
+            err.details = details  # type: ignore[attr-defined]
+            raise err
         return self._guard(context, run)
 
     def Read(self, request, context):

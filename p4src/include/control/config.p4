@@ -1,0 +1,27 @@
+/* config.p4: global feature switches. */
+#ifndef LVS_CONFIG_P4
+#define LVS_CONFIG_P4
+
+#include "../headers.p4"
+
+control GlobalConfig(inout metadata_t meta) {
+    action set_global_config(bit<1> fullnat, bit<1> icmp_echo) {
+        meta.cfg_fullnat = fullnat;
+        meta.cfg_icmp_echo = icmp_echo;
+    }
+
+    /* Why: one place for the global on/off switch of every feature module;
+     * keyless, so the controller sets it by writing the default action.
+     * Until it does, every feature is off (fail closed). */
+    table global_config {
+        actions = { set_global_config; }
+        default_action = set_global_config(0, 0);
+        size = 1;
+    }
+
+    apply {
+        global_config.apply();
+    }
+}
+
+#endif

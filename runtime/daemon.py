@@ -1,0 +1,258 @@
+"""The running p4lvs controller: events from the switch, commands from operators.
+
+Threads: the P4Runtime stream thread queues events (packet-in, idle
+timeouts); one event thread handles them in order; the control-socket server
+runs operator commands. Both paths go through `Controller`, serialised by one
+lock: the session manager is plain data and never sees two events at once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import socket
+import socketserver
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from runtime import constants as K
+from runtime.config import Config, RealServer, Service
+from runtime.entries import static_entries
+from runtime.p4rt import IdleTimeout, P4RuntimeClient, PacketIn
+from runtime.sessions import Plan, SessionManager, parse_flow
+
+log = logging.getLogger("p4lvs")
+
+
+class CommandError(Exception):
+    """An operator command that cannot be done; the message goes back to the CLI."""
+
+
+class Controller:
+    def __init__(self, cfg: Config, client: P4RuntimeClient):
+        self.cfg = cfg
+        self.client = client
+        self.mgr = SessionManager(cfg)
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.punts = 0
+        self.punt_latency_s = 0.0
+
+    # ------------------------------------------------------------ start
+    def install(self) -> None:
+        """Static entries (config, ARP, routes, addresses, services)."""
+        with self.lock:
+            self.client.write(static_entries(self.cfg, self.mgr.svc_index))
+
+    # ------------------------------------------------------------ events
+    def _carry_out(self, plan: Plan) -> None:
+        if plan.writes or plan.deletes:
+            self.client.write(plan.writes, plan.deletes)
+
+    def handle(self, ev: Any) -> None:
+        if isinstance(ev, PacketIn):
+            self._packet_in(ev)
+        elif isinstance(ev, IdleTimeout):
+            with self.lock:
+                for _table, match in ev.entries:
+                    self._carry_out(self.mgr.idle(match))
+        elif ev is not None:
+            log.warning("switch reported: %s", ev)
+
+    def _packet_in(self, p: PacketIn) -> None:
+        if p.metadata.get("reason") != K.PUNT_NEW_FLOW:
+            return
+        flow = parse_flow(p.payload)
+        if flow is None:
+            return
+        t0 = time.perf_counter()
+        with self.lock:
+            plan = self.mgr.new_flow(flow)
+            self._carry_out(plan)
+        if plan.reinject:
+            self.client.packet_out(p.payload, op=K.OUT_OP_PIPELINE,
+                                   ingress_port=p.metadata.get("ingress_port", 0))
+        self.punts += 1
+        self.punt_latency_s += time.perf_counter() - t0
+        log.debug("new flow %s: %s", flow, plan.note)
+
+    def run(self) -> None:
+        """Handle events until stop() (or the switch closes the stream)."""
+        while not self.stop_event.is_set():
+            try:
+                ev = self.client.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if ev is None:
+                log.error("P4Runtime stream closed")
+                break
+            try:
+                self.handle(ev)
+            except Exception as e:  # noqa: BLE001 - one bad event must not stop the daemon
+                log.error("event %s failed: %s", type(ev).__name__, e)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    # ------------------------------------------------------------ commands
+    def command(self, req: dict) -> dict:
+        cmd = req.get("cmd")
+        fn = getattr(self, f"cmd_{str(cmd).replace('-', '_')}", None)
+        if fn is None:
+            raise CommandError(f"unknown command {cmd!r}")
+        with self.lock:
+            return fn(**{k: v for k, v in req.items() if k != "cmd"})
+
+    def cmd_list(self) -> dict:
+        svc_stats = self.client.read_counter(K.C_SERVICE_STATS)
+        rs_stats = self.client.read_counter(K.C_REAL_SERVER_STATS)
+        drops = self.client.read_counter(K.C_DROP_STATS)
+        active: dict[tuple, int] = {}
+        for rec in self.mgr.sessions():
+            active[(rec.service, *rec.server)] = active.get((rec.service, *rec.server), 0) + 1
+        services = []
+        for name, st in self.mgr.services.items():
+            s = st.svc
+            si = self.mgr.svc_index.get(name)
+            servers = []
+            for (addr, port), w in st.weights.items():
+                ri = self.mgr.rs_index.get((name, addr, port))
+                pk, by = rs_stats.get(ri, (0, 0))
+                servers.append({"ip": addr, "port": port, "weight": w,
+                                "active": active.get((name, addr, port), 0),
+                                "packets": pk, "bytes": by})
+            pk, by = svc_stats.get(si, (0, 0))
+            services.append({"name": name, "vip": s.vip, "port": s.port, "protocol": s.protocol,
+                             "scheduler": s.scheduler, "packets": pk, "bytes": by,
+                             "servers": servers})
+        return {"services": services,
+                "drops": {K.DROP_REASONS[i]: {"packets": p, "bytes": b}
+                          for i, (p, b) in sorted(drops.items()) if i in K.DROP_REASONS and p},
+                "sessions": len(self.mgr.sessions()),
+                "controller": {**asdict(self.mgr.stats), "punts": self.punts,
+                               "mean_punt_ms": round(1000 * self.punt_latency_s / self.punts, 3)
+                               if self.punts else 0.0},
+                "pools": [{"partition": p.partition, "in_use": p.in_use, "capacity": p.capacity,
+                           "exhausted": p.exhausted} for p in self.mgr.pools]}
+
+    def cmd_add_service(self, name: str, vip: str, port: int, protocol: str = "tcp",
+                        scheduler: str = "wrr") -> dict:
+        from runtime.config import parse_config   # validate like the file does
+        try:
+            parse_config(f'[local]\naddresses = ["0.0.0.1"]\n[[service]]\nname = {json.dumps(name)}\n'
+                         f'vip = {json.dumps(vip)}\nport = {int(port)}\n'
+                         f'protocol = {json.dumps(protocol)}\nscheduler = {json.dumps(scheduler)}\n')
+        except Exception as e:  # noqa: BLE001 - reported to the operator
+            raise CommandError(str(e).replace("<config>:", "")) from None
+        if vip not in {s.svc.vip for s in self.mgr.services.values()}:
+            raise CommandError(f"VIP {vip} is not configured (add it to the config file: its ARP "
+                               "and address entries come from there)")
+        try:
+            plan = self.mgr.add_service(Service(name, vip, int(port), protocol, scheduler))
+        except ValueError as e:
+            raise CommandError(str(e)) from None
+        self._carry_out(plan)
+        return {"ok": plan.note}
+
+    def cmd_del_service(self, name: str) -> dict:
+        try:
+            plan = self.mgr.del_service(name)
+        except KeyError as e:
+            raise CommandError(e.args[0]) from None
+        self._carry_out(plan)
+        return {"ok": plan.note}
+
+    def cmd_add_server(self, service: str, ip: str, port: int, weight: int = 1) -> dict:
+        import ipaddress
+        try:
+            ipaddress.IPv4Address(ip)
+        except ValueError:
+            raise CommandError(f"'{ip}' is not an IPv4 address") from None
+        if not 1 <= int(port) <= 65535 or not 0 <= int(weight) <= 10000:
+            raise CommandError("port must be 1..65535 and weight 0..10000")
+        try:
+            plan = self.mgr.set_server(service, RealServer(ip, int(port), int(weight)))
+        except KeyError as e:
+            raise CommandError(e.args[0]) from None
+        return {"ok": plan.note}
+
+    cmd_set_weight = cmd_add_server
+
+    def cmd_del_server(self, service: str, ip: str, port: int, flush: bool = False) -> dict:
+        try:
+            plan = self.mgr.del_server(service, ip, int(port), flush)
+        except KeyError as e:
+            raise CommandError(e.args[0]) from None
+        self._carry_out(plan)
+        return {"ok": plan.note}
+
+    def cmd_sessions(self) -> dict:
+        return {"sessions": [{"service": r.service, "protocol": r.inbound.protocol,
+                              "client": f"{r.inbound.src}:{r.inbound.sport}",
+                              "local": f"{r.local.addr}:{r.local.port}",
+                              "server": f"{r.server[0]}:{r.server[1]}",
+                              "partition": r.partition} for r in self.mgr.sessions()]}
+
+
+# ---------------------------------------------------------------- control socket
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        ctl: Controller = self.server.controller   # type: ignore[attr-defined]
+        for line in self.rfile:
+            try:
+                resp = ctl.command(json.loads(line))
+            except CommandError as e:
+                resp = {"error": str(e)}
+            except (ValueError, TypeError) as e:
+                resp = {"error": f"bad request: {e}"}
+            except Exception as e:  # noqa: BLE001 - e.g. the switch went away
+                resp = {"error": f"{type(e).__name__}: {e}"}
+            self.wfile.write((json.dumps(resp) + "\n").encode())
+            self.wfile.flush()
+
+
+class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """One JSON object per line in, one per line out, on a unix socket (mode 0600)."""
+    daemon_threads = True
+
+    def __init__(self, path: str | Path, controller: Controller):
+        p = Path(path)
+        if p.exists():
+            try:     # a live daemon answers; a stale socket file does not
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(str(p))
+                s.close()
+                raise CommandError(f"another p4lvs daemon is listening on {p}")
+            except ConnectionRefusedError:
+                p.unlink()
+        p.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(p), _Handler)
+        os.chmod(p, 0o600)
+        self.controller = controller
+        self.path = p
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self.path.unlink(missing_ok=True)
+
+
+def request(path: str | Path, req: dict, timeout: float = 10.0) -> dict:
+    """Send one command to a running daemon."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    try:
+        s.connect(str(path))
+    except OSError as e:
+        raise CommandError(f"no p4lvs daemon at {path}: {e.strerror}") from None
+    with s, s.makefile("rwb") as f:
+        f.write((json.dumps(req) + "\n").encode())
+        f.flush()
+        line = f.readline()
+    if not line:
+        raise CommandError("the daemon closed the connection")
+    return json.loads(line)

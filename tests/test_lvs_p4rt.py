@@ -1,0 +1,137 @@
+"""The daemon's controller over real P4Runtime: a p4sw P4Runtime server in
+this process (memory ports), lvs.p4 pushed with the compiler's P4Info, new
+flows created on packet-in and re-injected by packet-out, operator commands
+over the control socket."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.l2 import Ether
+
+from runtime import constants as K
+from runtime.artifacts import compile_lvs
+from runtime.config import parse_config
+from runtime.daemon import CommandError, ControlServer, Controller, request
+from runtime.p4rt import P4RuntimeClient, P4RuntimeClientError
+from tests.test_lvs_packets import (CLIENT, CLIENT_MAC, CLIENT_PORT, CONFIG, LIP, RS1, RS2,
+                                    SERVER_PORT, SW1, SW2, VIP, assert_checksums_ok)
+
+
+def wait_sent(port, n=1, timeout=5.0):
+    end = time.monotonic() + timeout
+    while len(port.sent) < n and time.monotonic() < end:
+        time.sleep(0.005)
+    return port.take_sent()
+
+
+@pytest.fixture
+def lb(tmp_path):
+    from p4switch.p4runtime.host import memory_host
+    from p4switch.p4runtime.server import P4RuntimeServer
+    art = compile_lvs(tmp_path / "build")
+    server = P4RuntimeServer("127.0.0.1:0")
+    host, wire = memory_host([CLIENT_PORT, SERVER_PORT], K.CPU_PORT)
+    server.add_device(0, host)
+    host.start()
+    server.start()
+    client = P4RuntimeClient(f"127.0.0.1:{server.port}")
+    client.connect()
+    client.set_pipeline(art.json, art.p4info)
+    ctl = Controller(parse_config(CONFIG), client)
+    ctl.install()
+    th = threading.Thread(target=ctl.run, daemon=True)
+    th.start()
+    yield ctl, wire, tmp_path
+    ctl.stop()
+    th.join(2)
+    client.close()
+    server.stop()
+    host.stop()
+    host.close()
+    host.loop.close()
+
+
+def syn(sport):
+    return bytes(Ether(src=CLIENT_MAC, dst=SW1) / IP(src=CLIENT, dst=VIP) /
+                 TCP(sport=sport, dport=80, flags="S", seq=77))
+
+
+def test_new_flow_through_packet_in_and_out(lb):
+    ctl, wire, _ = lb
+    wire[CLIENT_PORT].inject(syn(41000))
+    [frame] = wait_sent(wire[SERVER_PORT])
+    out = Ether(frame)
+    assert out[IP].src == LIP and out[IP].dst in (RS1, RS2) and out[TCP].seq == 77
+    assert_checksums_ok(frame)
+    rec = ctl.mgr.sessions()[0]
+    wire[SERVER_PORT].inject(bytes(Ether(dst=SW2) / IP(src=rec.server[0], dst=LIP) /
+                                   TCP(sport=rec.server[1], dport=rec.local.port, flags="SA")))
+    [frame] = wait_sent(wire[CLIENT_PORT])
+    back = Ether(frame)
+    assert (back[IP].src, back[TCP].sport, back[IP].dst, back[TCP].dport) == (VIP, 80, CLIENT, 41000)
+    # a retransmitted SYN while the session exists: no second session
+    wire[CLIENT_PORT].inject(syn(41000))
+    assert len(wait_sent(wire[SERVER_PORT])) == 1
+    assert len(ctl.mgr.sessions()) == 1
+
+
+def test_spread_by_weight_and_udp(lb):
+    ctl, wire, _ = lb
+    for i in range(10):
+        wire[CLIENT_PORT].inject(syn(42000 + i))
+    frames = wait_sent(wire[SERVER_PORT], 10)
+    assert len(frames) == 10
+    dsts = [Ether(f)[IP].dst for f in frames]
+    assert dsts.count(RS1) == 5 and dsts.count(RS2) == 5
+    wire[CLIENT_PORT].inject(bytes(Ether(src=CLIENT_MAC, dst=SW1) / IP(src=CLIENT, dst=VIP) /
+                                   UDP(sport=999, dport=53) / b"q"))
+    [f] = wait_sent(wire[SERVER_PORT])
+    assert Ether(f)[UDP].dport == 5353
+
+
+def test_control_socket_list_and_reweight(lb):
+    ctl, wire, tmp = lb
+    srv = ControlServer(tmp / "ctl.sock", ctl)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        wire[CLIENT_PORT].inject(syn(43000))
+        wait_sent(wire[SERVER_PORT])
+        r = request(srv.path, {"cmd": "set-weight", "service": "web", "ip": RS1, "port": 8080,
+                               "weight": 0})
+        assert "ok" in r
+        for i in range(4):
+            wire[CLIENT_PORT].inject(syn(43100 + i))
+        frames = wait_sent(wire[SERVER_PORT], 4)
+        assert {Ether(f)[IP].dst for f in frames} == {RS2}          # RS1 drains
+        lst = request(srv.path, {"cmd": "list"})
+        web = next(s for s in lst["services"] if s["name"] == "web")
+        assert sum(rs["packets"] for rs in web["servers"]) == 5
+        assert lst["sessions"] == 5
+        assert "error" in request(srv.path, {"cmd": "del-server", "service": "nope", "ip": RS1,
+                                             "port": 1})
+        assert "error" in request(srv.path, {"cmd": "frobnicate"})
+    finally:
+        srv.close()
+
+
+def test_idle_timeout_frees_session(lb):
+    ctl, wire, _ = lb
+    ctl.mgr.cfg = parse_config(CONFIG.replace("[global]", "[global]\ntcp_timeout = 1"))
+    wire[CLIENT_PORT].inject(syn(44000))
+    wait_sent(wire[SERVER_PORT])
+    assert len(ctl.mgr.sessions()) == 1
+    end = time.monotonic() + 6
+    while ctl.mgr.sessions() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert ctl.mgr.sessions() == [] and ctl.mgr.stats.expired == 1
+
+
+def test_unreachable_switch_is_a_clear_error():
+    c = P4RuntimeClient("127.0.0.1:1", timeout=0.5)
+    with pytest.raises(P4RuntimeClientError, match="UNAVAILABLE"):
+        c.connect()
+    with pytest.raises(CommandError, match="no p4lvs daemon"):
+        request("/nonexistent/ctl.sock", {"cmd": "list"})

@@ -1,0 +1,208 @@
+"""runtime/ units: config validation, schedulers, pool, checksums, sessions."""
+from __future__ import annotations
+
+import random
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from runtime import constants as K
+from runtime.checksum import apply_delta, nat_deltas, ones_sum
+from runtime.config import ConfigError, RealServer, parse_config
+from runtime.entries import FlowKey
+from runtime.pool import PartitionPool, make_pools, partition_of
+from runtime.scheduler import Maglev, NoServerError, SmoothWrr, build_maglev_table
+from runtime.sessions import SessionManager
+
+DEFINES = Path(__file__).resolve().parent.parent / "p4src" / "include" / "defines.p4"
+
+GOOD = textwrap.dedent("""\
+    [global]
+    workers = 2
+    [[interface]]
+    port = 1
+    mac = "02:00:00:00:00:01"
+    ip = "10.0.1.1"
+    [[route]]
+    prefix = "10.0.1.0/24"
+    port = 1
+    next_hop_mac = "02:00:00:00:01:02"
+    [local]
+    addresses = ["10.0.2.100", "10.0.2.101"]
+    port_range = [5000, 5007]
+    [[service]]
+    name = "web"
+    vip = "10.0.0.100"
+    port = 80
+    protocol = "tcp"
+    [[service.server]]
+    ip = "10.0.2.11"
+    port = 8080
+    weight = 3
+    [[service.server]]
+    ip = "10.0.2.12"
+    port = 8080
+    weight = 1
+    """)
+
+
+def test_defines_match_constants():
+    text = DEFINES.read_text()
+    d = {m[1]: int(m[2], 0) for m in re.finditer(r"#define\s+(\w+)\s+(0x[0-9a-fA-F]+|\d+)", text)}
+    assert d["CPU_PORT"] == K.CPU_PORT
+    assert (d["OUT_OP_DIRECT"], d["OUT_OP_PIPELINE"]) == (K.OUT_OP_DIRECT, K.OUT_OP_PIPELINE)
+    assert d["PUNT_NEW_FLOW"] == K.PUNT_NEW_FLOW
+    drops = {v: k[5:] for k, v in d.items() if k.startswith("DROP_") and k not in
+             ("DROP_NONE", "DROP_REASON_COUNT")}
+    assert drops == K.DROP_REASONS
+    assert d["DROP_REASON_COUNT"] == K.DROP_REASON_COUNT
+
+
+def test_config_good():
+    cfg = parse_config(GOOD)
+    assert cfg.global_.workers == 2 and cfg.port_range == (5000, 5007)
+    web = cfg.service("web")
+    assert web.servers == (RealServer("10.0.2.11", 8080, 3), RealServer("10.0.2.12", 8080, 1))
+
+
+@pytest.mark.parametrize("old,new,line,needle", [
+    ("weight = 3", "weight = -1", 22, "weight -1 is outside"),
+    ('protocol = "tcp"', 'protocol = "sctp"', 18, "protocol must be one of"),
+    ("workers = 2", "wrokers = 2", 2, "did you mean 'workers'"),
+    ("workers = 2", "workers = 3", 2, "power of two"),
+    ('ip = "10.0.2.12"', 'ip = "10.0.2.300"', 24, "not an IPv4 address"),
+    ('ip = "10.0.2.12"', 'ip = "10.0.2.11"', 23, "listed twice"),
+    ("port = 80", 'port = "80"', 17, "must be an integer"),
+    ('prefix = "10.0.1.0/24"', 'prefix = "10.0.1.1/24"', 8, "bad prefix"),
+    ('vip = "10.0.0.100"', 'vip = "10.0.2.100"', 16, "also a local address"),
+    ("port = 1\nmac", "port = 255\nmac", 4, "not a data port"),
+    ("port_range = [5000, 5007]", "port_range = [5000]", 13, "port_range"),
+])
+def test_config_errors_are_line_located(old, new, line, needle):
+    with pytest.raises(ConfigError) as ei:
+        parse_config(GOOD.replace(old, new, 1), "lb.toml")
+    msg = str(ei.value)
+    assert needle in msg, msg
+    assert f"lb.toml:{line}:" in msg, msg
+
+
+def test_config_reports_every_problem_and_syntax_errors():
+    bad = GOOD.replace("weight = 3", "weight = -1").replace('protocol = "tcp"', 'protocol = "x"')
+    with pytest.raises(ConfigError) as ei:
+        parse_config(bad)
+    assert len(ei.value.issues) == 2
+    with pytest.raises(ConfigError) as ei:
+        parse_config("[global\nx=1")
+    assert "TOML syntax" in str(ei.value) and ei.value.issues[0].line == 1
+    with pytest.raises(ConfigError, match="duplicate|already defined"):
+        parse_config(GOOD + GOOD[GOOD.index("[[service]]"):].replace('"web"', '"web2"'))
+
+
+def test_swrr_exact_and_smooth():
+    s = SmoothWrr({"a": 5, "b": 1, "c": 1})
+    picks = [s.pick() for _ in range(700)]
+    assert picks.count("a") == 500 and picks.count("b") == 100
+    assert "aaaa" not in "".join(picks[:7])            # interleaved, not bursty
+    s.update({"a": 5, "b": 0, "c": 1})                  # b drains
+    assert "b" not in {s.pick() for _ in range(60)}
+    with pytest.raises(NoServerError):
+        SmoothWrr({"a": 0}).pick()
+
+
+def test_maglev_balance_and_minimal_disruption():
+    m = 1009
+    t1 = build_maglev_table({"a": 1, "b": 1, "c": 1}, m)
+    assert all(abs(t1.count(x) - m / 3) <= 2 for x in "abc")
+    t2 = build_maglev_table({"a": 1, "b": 1, "c": 1, "d": 1}, m)
+    moved = sum(1 for x, y in zip(t1, t2) if x != y and y != "d")
+    assert t2.count("d") > m // 5 and moved < m * 0.05
+    w = build_maglev_table({"a": 3, "b": 1}, m)
+    assert abs(w.count("a") / m - 0.75) < 0.02
+    mg = Maglev({"a": 1, "b": 1}, 251)
+    assert mg.pick(b"flow") == mg.pick(b"flow")
+    with pytest.raises(NoServerError):
+        Maglev({}, 251).pick(b"x")
+
+
+def test_pool_partitions_disjoint_and_exhaustion_counted():
+    pools = make_pools(4, ("10.0.0.1",), (5000, 5015))
+    ports = [[p.allocate().port for _ in range(4)] for p in pools]
+    assert sorted(sum(ports, [])) == list(range(5000, 5016))
+    for i, ps in enumerate(ports):
+        assert all(partition_of(x, 4) == i for x in ps)
+    assert pools[0].allocate() is None and pools[0].exhausted == 1
+    pool = PartitionPool(0, 1, ("a",), (5000, 5000))
+    ep = pool.allocate()
+    assert pool.free(ep) and not pool.free(ep)           # idempotent
+    assert pool.allocate() == ep
+
+
+def test_incremental_checksum_equals_full_recompute():
+    rnd = random.Random(1)
+    for _ in range(2000):
+        words = [rnd.randrange(65536) for _ in range(10)]
+        old = ~ones_sum(words) & 0xFFFF
+        src, dst, sp, dp = (rnd.randrange(2**32), rnd.randrange(2**32),
+                            rnd.randrange(65536), rnd.randrange(65536))
+        nsrc, ndst, nsp, ndp = (rnd.randrange(2**32), rnd.randrange(2**32),
+                                rnd.randrange(65536), rnd.randrange(65536))
+        before = words + [src >> 16, src & 0xFFFF, dst >> 16, dst & 0xFFFF, sp, dp]
+        after = words + [nsrc >> 16, nsrc & 0xFFFF, ndst >> 16, ndst & 0xFFFF, nsp, ndp]
+        csum = ~ones_sum(before) & 0xFFFF
+        _, l4 = nat_deltas(src, dst, sp, dp, nsrc, ndst, nsp, ndp)
+        want = ~ones_sum(after) & 0xFFFF
+        got = apply_delta(csum, l4)
+        # 0x0000 and 0xFFFF are the same one's complement value
+        assert got == want or {got, want} == {0, 0xFFFF}, (old, got, want)
+
+
+def _mgr():
+    return SessionManager(parse_config(GOOD))
+
+
+def test_session_created_once_duplicates_idempotent():
+    mgr = _mgr()
+    flow = FlowKey(K.IP_PROTO_TCP, "10.0.1.2", 40000, "10.0.0.100", 80)
+    p1 = mgr.new_flow(flow)
+    assert p1.reinject and len(p1.writes) == 2
+    p2 = mgr.new_flow(flow)
+    assert p2.reinject and p2.writes == p1.writes and mgr.stats.duplicate_punts == 1
+    rec = mgr.sessions()[0]
+    assert rec.outbound.dst in ("10.0.2.100", "10.0.2.101")
+    assert partition_of(rec.local.port, 2) == rec.partition
+    assert p1.writes[0].idle_timeout_ns == 90 * 10**9
+
+
+def test_sessions_follow_weights_and_drain():
+    mgr = _mgr()
+    flows = [FlowKey(K.IP_PROTO_TCP, "10.0.1.2", 30000 + i, "10.0.0.100", 80) for i in range(8)]
+    for f in flows:
+        assert mgr.new_flow(f).reinject
+    servers = [r.server[0] for r in mgr.sessions()]
+    assert servers.count("10.0.2.11") == 6 and servers.count("10.0.2.12") == 2
+    mgr.set_server("web", RealServer("10.0.2.11", 8080, 0))      # drain
+    before = len(mgr.sessions())
+    assert mgr.new_flow(FlowKey(K.IP_PROTO_TCP, "10.0.1.3", 1, "10.0.0.100", 80)).reinject
+    assert mgr.sessions()[-1].server == ("10.0.2.12", 8080)
+    assert len(mgr.sessions()) == before + 1                     # old sessions kept
+
+
+def test_pool_exhaustion_refuses_without_crash():
+    mgr = _mgr()              # 8 ports x 2 addresses over 2 partitions: 8 per partition
+    made = 0
+    for i in range(40):
+        if mgr.new_flow(FlowKey(K.IP_PROTO_TCP, "10.0.1.2", 20000 + i, "10.0.0.100", 80)).reinject:
+            made += 1
+    assert made == 16 and mgr.stats.pool_exhausted == 24
+
+
+def test_idle_timeout_frees_both_entries_and_port():
+    mgr = _mgr()
+    flow = FlowKey(K.IP_PROTO_TCP, "10.0.1.2", 40000, "10.0.0.100", 80)
+    writes = mgr.new_flow(flow).writes
+    plan = mgr.idle(writes[0].match)
+    assert set(plan.deletes) == set(writes) and mgr.sessions() == []
+    assert mgr.idle(writes[1].match).deletes == [] and mgr.stats.stale_timeouts == 1
+    assert sum(p.in_use for p in mgr.pools) == 0
