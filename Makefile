@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -rs $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 demo: $(STAMP)
-	$(PY) -m topologies.demo --out $(BUILD) --shared $(SHARED)
+	$(PY) -m topologies.lvs_demo --out $(BUILD)
 
 bench: $(STAMP)
 	$(PY) bench/bench_switch.py --out $(BUILD) --shared $(SHARED)

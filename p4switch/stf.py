@@ -765,7 +765,12 @@ def compile_p4(p4_path: str, out_dir: str) -> str:
         raise StfError(p4_path, 0, "the project's P4 compiler (p4pc / python -m p4compiler) "
                        "is not installed; compile the program elsewhere and pass --json PROG.json")
     out = os.path.join(out_dir, os.path.splitext(os.path.basename(p4_path))[0] + ".json")
-    proc = subprocess.run(cmd + ["-o", out, p4_path], capture_output=True, text=True)
+    # "python -m p4compiler" must find the package even when p4stf runs from
+    # another folder without an installed project: put our root on its path.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run(cmd + ["-o", out, p4_path], capture_output=True, text=True, env=env)
     if proc.returncode != 0 or not os.path.exists(out):
         msg = (proc.stderr or proc.stdout).strip() or f"exit code {proc.returncode}"
         raise StfError(p4_path, 0, f"compilation failed:\n{msg}")

@@ -195,16 +195,18 @@ class _Tok:
     col: int
 
 
-def _tokenize(text: str, fail) -> list[_Tok]:
+def _tokenize(text: str, fail, base: int = 0) -> list[_Tok]:
+    """Tokens of `text`; columns count from the start of the line (`base` is the
+    0-based column where `text` starts in it)."""
     toks: list[_Tok] = []
     pos = 0
     while pos < len(text):
         m = _TOKEN_RE.match(text, pos)
         if m is None:
-            fail(f"unexpected character {text[pos]!r} at column {pos + 1}")
+            fail(f"unexpected character {text[pos]!r} at column {base + pos + 1}")
         kind = m.lastgroup
         if kind != "ws":
-            toks.append(_Tok(kind, m.group(), pos + 1))
+            toks.append(_Tok(kind, m.group(), base + pos + 1))
         pos = m.end()
     return toks
 
@@ -261,10 +263,12 @@ def parse_stf(text: str, filename: str = "<stf>") -> StfFile:
     """Parse STF source text. Raises StfSyntaxError at the first malformed line."""
     out = StfFile(filename)
     for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
+        code = raw.split("#", 1)[0]
+        line = code.strip()
         if not line:
             continue
-        out.statements.append(_parse_line(line, lineno, filename))
+        indent = len(code) - len(code.lstrip())
+        out.statements.append(_parse_line(line, lineno, filename, indent))
     return out
 
 
@@ -278,30 +282,28 @@ def parse_stf_file(path: str) -> StfFile:
     return parse_stf(text, path)
 
 
-def _parse_line(line: str, lineno: int, filename: str) -> Statement:
+def _parse_line(line: str, lineno: int, filename: str, indent: int = 0) -> Statement:
     def fail(msg: str):
         raise StfSyntaxError(filename, lineno, msg)
 
-    keyword, _, rest = line.partition(" ")
-    # Tabs also separate the keyword.
-    if "\t" in keyword:
-        keyword, _, more = keyword.partition("\t")
-        rest = more + " " + rest
+    parts = line.split(None, 1)
+    keyword = parts[0]
+    rest = parts[1].strip() if len(parts) > 1 else ""
     kw = keyword.lower()
-    rest = rest.strip()
+    col0 = indent + len(line) - len(rest)     # where `rest` starts in the raw line
 
     if kw in ("packet", "expect"):
         return _parse_packet_line(kw, rest, lineno, fail)
     if kw == "add":
-        return _parse_add(rest, lineno, fail)
+        return _parse_add(rest, lineno, fail, col0)
     if kw == "setdefault":
-        cur = _Cursor(_tokenize(rest, fail), fail)
+        cur = _Cursor(_tokenize(rest, fail, col0), fail)
         table = cur.expect("name", what="a table name").text
         action = _parse_action(cur)
         cur.done()
         return SetDefaultStmt(lineno, table, action)
     if kw == "check_counter":
-        return _parse_check_counter(rest, lineno, fail)
+        return _parse_check_counter(rest, lineno, fail, col0)
     if kw == "wait":
         if rest:
             fail(f"'wait' takes no arguments, found {rest!r}")
@@ -335,10 +337,9 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def _parse_packet_line(kw: str, rest: str, lineno: int, fail) -> Statement:
-    port_text, _, data = rest.partition(" ")
-    if "\t" in port_text:
-        port_text, _, more = port_text.partition("\t")
-        data = more + " " + data
+    parts = rest.split(None, 1)
+    port_text = parts[0] if parts else ""
+    data = parts[1] if len(parts) > 1 else ""
     if not port_text:
         fail(f"'{kw}' needs a port number")
     if not port_text.isdigit():
@@ -395,8 +396,8 @@ def _parse_action(cur: _Cursor) -> ActionCall:
     return ActionCall(name, tuple(args))
 
 
-def _parse_add(rest: str, lineno: int, fail) -> AddStmt:
-    cur = _Cursor(_tokenize(rest, fail), fail)
+def _parse_add(rest: str, lineno: int, fail, col0: int = 0) -> AddStmt:
+    cur = _Cursor(_tokenize(rest, fail, col0), fail)
     table = cur.expect("name", what="a table name").text
     priority = None
     tok = cur.peek()
@@ -431,8 +432,8 @@ def _parse_add(rest: str, lineno: int, fail) -> AddStmt:
     return AddStmt(lineno, table, priority, tuple(keys), action, entry_id)
 
 
-def _parse_check_counter(rest: str, lineno: int, fail) -> CheckCounterStmt:
-    cur = _Cursor(_tokenize(rest, fail), fail)
+def _parse_check_counter(rest: str, lineno: int, fail, col0: int = 0) -> CheckCounterStmt:
+    cur = _Cursor(_tokenize(rest, fail, col0), fail)
     name = cur.expect("name", what="a counter name").text
     cur.expect("punct", "(", what="'(' after the counter name")
     tok = cur.next("a counter index or $<entry id>")

@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import conformance_dir_from
-
 #: minimum pass rate per tier (what really passes, rounded down)
 THRESHOLDS = {"tier1": 1.00, "tier2": 1.00, "tier3": 1.00, "p414": 1.00}
 

@@ -3,7 +3,6 @@ pipeline set over P4Runtime is what the runtime CLI socket sees, PacketOut
 reaches a port (pcap file backend) and PacketIn comes back from the CPU port."""
 from __future__ import annotations
 
-import os
 import re
 import signal
 import struct

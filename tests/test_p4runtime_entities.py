@@ -16,7 +16,10 @@ except ImportError:
 
 from p4rt_harness import EXTERNAL, RawClient, make_target, program, update, wait_sent  # noqa: E402
 
-pytestmark = pytest.mark.skipif(bool(EXTERNAL), reason="needs the wire ports of the in-process p4sw target")
+# Against another target (P4LVS_P4RT_TARGET) the control-plane checks run and the
+# checks that need this process's in-memory wire are left out (WIRE False).
+WIRE = not EXTERNAL
+needs_wire = pytest.mark.skipif(not WIRE, reason="needs the wire ports of the in-process p4sw target")
 INS, MOD, DEL = pb.Update.INSERT, pb.Update.MODIFY, pb.Update.DELETE
 INVALID, NOT_FOUND, EXISTS, FAILED_PRE, OUT_OF_RANGE = 3, 5, 6, 9, 11
 
@@ -38,8 +41,9 @@ def ix():
 def c(target):
     cl = RawClient(target.addr, target.device_id, election=(0, 5))
     cl.set_pipeline("p4rt_full")
-    for p in target.wire().values():
-        p.take_sent()
+    if WIRE:
+        for p in target.wire().values():
+            p.take_sent()
     cl.drain()
     yield cl
     cl.close()
@@ -95,21 +99,25 @@ def frame(edst=9, **ip):
 
 
 def send(target, port, data, out_port, n=1):
+    """Put `data` on wire port `port`; the frames that then leave by `out_port`."""
     target.wire()[port].inject(data)
     return wait_sent(target.wire()[out_port], n)
 
 
 def test_exact_and_default_entry(target, ix, c):
     assert c.write([update(INS, table_entry=entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.fwd", b"\x02")))]) == [0]
-    assert send(target, 1, frame(), 2)
+    if WIRE:
+        assert send(target, 1, frame(), 2)
     d = pb.TableEntry(table_id=tid(ix, "I.l2"), is_default_action=True)
     d.action.action.CopyFrom(act(ix, "I.fwd", b"\x03"))
     assert c.write([update(MOD, table_entry=d)]) == [0]
-    assert send(target, 1, frame(edst=7), 3)
+    if WIRE:
+        assert send(target, 1, frame(edst=7), 3)
     assert c.write([update(MOD, table_entry=pb.TableEntry(table_id=tid(ix, "I.l2"), is_default_action=True))]) == [0]
     c.drain()
-    target.wire()[1].inject(frame(edst=7))
-    assert c.expect("packet").payload.startswith(eth(dst=7))       # back to to_cpu()
+    if WIRE:
+        target.wire()[1].inject(frame(edst=7))
+        assert c.expect("packet").payload.startswith(eth(dst=7))       # back to to_cpu()
     missing = entry(ix, "I.l2", [], act(ix, "I.fwd", b"\x02"))
     assert c.write([update(INS, table_entry=missing)]) == [INVALID]      # exact field omitted
     wide = entry(ix, "I.fwd" and "I.l2", [(1, "exact", b"\x09")], act(ix, "I.fwd", b"\x02\x00"))
@@ -122,10 +130,14 @@ def test_lpm(target, ix, c):
            update(INS, table_entry=entry(ix, r, [(1, "lpm", (bytes([10, 1, 2, 0]), 24))], act(ix, "I.fwd", b"\x03")))]
     assert c.write(ups) == [0, 0]
     c.write([update(INS, table_entry=entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.drop")))])
-    target.wire()[1].inject(frame(edst=5))          # l2: to_cpu, then routes overrides egress
-    assert wait_sent(target.wire()[3])
-    target.wire()[1].inject(eth(dst=5) + ipv4(dst="10.1.9.9") + bytes(20))
-    assert wait_sent(target.wire()[2])
+    if WIRE:
+        target.wire()[1].inject(frame(edst=5))          # l2: to_cpu, then routes overrides egress
+    if WIRE:
+        assert wait_sent(target.wire()[3])
+    if WIRE:
+        target.wire()[1].inject(eth(dst=5) + ipv4(dst="10.1.9.9") + bytes(20))
+    if WIRE:
+        assert wait_sent(target.wire()[2])
     got = c.read(pb.Entity(table_entry=pb.TableEntry(table_id=tid(ix, r))))
     assert sorted(e.table_entry.match[0].lpm.prefix_len for e in got) == [16, 24]
     bad = [entry(ix, r, [(1, "lpm", (bytes([10, 1, 0, 1]), 16))], act(ix, "I.fwd", b"\x02")),   # bits past prefix
@@ -145,13 +157,17 @@ def test_ternary_optional_range_priority_and_direct_resources(target, ix, c):
                act(ix, "I.acl_fwd", b"\x03"), priority=100)
     assert c.write([update(INS, table_entry=lo), update(INS, table_entry=hi)]) == [0, 0]
     c.write([update(INS, table_entry=entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.drop")))])
-    assert send(target, 1, frame(edst=9, src="10.0.0.1", proto=6, total=40), 3)     # both match: 100 wins
-    assert send(target, 1, frame(edst=9, src="10.0.0.1", proto=17, total=40), 2)    # optional misses -> lo
-    assert not send(target, 1, frame(edst=9, src="10.0.0.2", total=100), 2, 0)      # range misses -> drop
+    if WIRE:
+        assert send(target, 1, frame(edst=9, src="10.0.0.1", proto=6, total=40), 3)     # both match: 100 wins
+    if WIRE:
+        assert send(target, 1, frame(edst=9, src="10.0.0.1", proto=17, total=40), 2)    # optional misses -> lo
+    if WIRE:
+        assert not send(target, 1, frame(edst=9, src="10.0.0.2", total=100), 2, 0)      # range misses -> drop
     got = {e.table_entry.priority: e.table_entry for e in
            c.read(pb.Entity(table_entry=pb.TableEntry(table_id=tid(ix, a), counter_data=pb.CounterData())))}
     assert set(got) == {1, 100}
-    assert got[100].counter_data.packet_count == 1 and got[1].counter_data.packet_count == 1
+    if WIRE:
+        assert got[100].counter_data.packet_count == 1 and got[1].counter_data.packet_count == 1
     assert [m.field_id for m in got[1].match] == [1, 3]           # don't-care optional omitted
     # direct meter config on insert / modify, read through DirectMeterEntry
     lo.meter_config.cir, lo.meter_config.cburst, lo.meter_config.pir, lo.meter_config.pburst = 100, 10, 200, 20
@@ -171,7 +187,8 @@ def test_ternary_optional_range_priority_and_direct_resources(target, ix, c):
     hi2 = entry(ix, a, [(1, "ternary", (bytes([10, 0, 0, 1]), bytes([255, 255, 255, 255]))), (2, "optional", b"\x06")],
                 act(ix, "I.acl_drop"), priority=101)
     assert c.write([update(INS, table_entry=hi2)]) == [0]
-    assert not send(target, 1, frame(edst=9, src="10.0.0.1", proto=6, total=40), 3, 0)
+    if WIRE:
+        assert not send(target, 1, frame(edst=9, src="10.0.0.1", proto=6, total=40), 3, 0)
 
 
 def test_action_selector_members_groups_oneshot(target, ix, c):
@@ -189,7 +206,8 @@ def test_action_selector_members_groups_oneshot(target, ix, c):
     te.action.action_profile_group_id = 1
     assert c.write([update(INS, table_entry=te)]) == [0]
     c.write([update(INS, table_entry=entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.drop")))])
-    assert send(target, 1, frame(edst=9, ttl=64), 2)
+    if WIRE:
+        assert send(target, 1, frame(edst=9, ttl=64), 2)
     g.members.add(member_id=3, weight=1)
     assert c.write([update(MOD, action_profile_group=g)]) == [0]
     rg = c.read(pb.Entity(action_profile_group=pb.ActionProfileGroup(action_profile_id=prof)))
@@ -203,7 +221,8 @@ def test_action_selector_members_groups_oneshot(target, ix, c):
     aps = te2.action.action_profile_action_set
     aps.action_profile_actions.add(action=act(ix, "I.fwd", b"\x04"), weight=1)
     assert c.write([update(INS, table_entry=te2)]) == [0]
-    assert send(target, 1, frame(edst=9, ttl=0x41), 4)
+    if WIRE:
+        assert send(target, 1, frame(edst=9, ttl=0x41), 4)
     rd = c.read(pb.Entity(table_entry=pb.TableEntry(table_id=tid(ix, "I.ecmp"))))
     kinds = sorted(e.table_entry.action.WhichOneof("type") for e in rd)
     assert kinds == ["action_profile_action_set", "action_profile_group_id"]
@@ -224,12 +243,13 @@ def test_action_selector_members_groups_oneshot(target, ix, c):
 
 def test_counters_meters_registers(target, ix, c):
     c.write([update(INS, table_entry=entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.fwd", b"\x02")))])
-    for _ in range(3):
-        send(target, 3, frame(edst=9), 2)
     cid = ix.counters["I.port_pkts"].preamble.id
-    got = c.read(pb.Entity(counter_entry=pb.CounterEntry(counter_id=cid, index=pb.Index(index=3))))
-    assert got[0].counter_entry.data.packet_count == 3
-    assert got[0].counter_entry.data.byte_count == 3 * len(frame())
+    if WIRE:
+        for _ in range(3):
+            send(target, 3, frame(edst=9), 2)
+        got = c.read(pb.Entity(counter_entry=pb.CounterEntry(counter_id=cid, index=pb.Index(index=3))))
+        assert got[0].counter_entry.data.packet_count == 3
+        assert got[0].counter_entry.data.byte_count == 3 * len(frame())
     w = pb.CounterEntry(counter_id=cid, index=pb.Index(index=3))
     w.data.packet_count = 0
     assert c.write([update(MOD, counter_entry=w)]) == [0]
@@ -237,7 +257,16 @@ def test_counters_meters_registers(target, ix, c):
     assert c.write([update(MOD, counter_entry=w)]) == [OUT_OF_RANGE]
     assert c.write([update(INS, counter_entry=w)]) == [INVALID]
     assert len(c.read(pb.Entity(counter_entry=pb.CounterEntry(counter_id=cid)))) == 8
+    mid = ix.meters["I.port_meter"].preamble.id
+    m = pb.MeterEntry(meter_id=mid, index=pb.Index(index=1))
+    m.config.cir, m.config.cburst, m.config.pir, m.config.pburst = 10, 1, 20, 2
+    assert c.write([update(MOD, meter_entry=m)]) == [0]
+    assert c.read(pb.Entity(meter_entry=pb.MeterEntry(meter_id=mid, index=pb.Index(index=1))))[0].meter_entry.config == m.config
+    m.config.pir = 5
+    assert c.write([update(MOD, meter_entry=m)]) == [INVALID]
     rid = ix.registers["I.last_len"].preamble.id
+    if not WIRE:   # BMv2's P4Runtime server implements no RegisterEntry reads/writes
+        return
     got = c.read(pb.Entity(register_entry=pb.RegisterEntry(register_id=rid, index=pb.Index(index=3))))
     assert int.from_bytes(got[0].register_entry.data.bitstring, "big") == len(frame())
     r = pb.RegisterEntry(register_id=rid, index=pb.Index(index=5))
@@ -246,15 +275,9 @@ def test_counters_meters_registers(target, ix, c):
     assert c.read(pb.Entity(register_entry=r))[0].register_entry.data.bitstring == b"\x01\x02\x03\x04"
     r.data.bitstring = b"\x01\x02\x03\x04\x05"
     assert c.write([update(MOD, register_entry=r)]) == [INVALID]
-    mid = ix.meters["I.port_meter"].preamble.id
-    m = pb.MeterEntry(meter_id=mid, index=pb.Index(index=1))
-    m.config.cir, m.config.cburst, m.config.pir, m.config.pburst = 10, 1, 20, 2
-    assert c.write([update(MOD, meter_entry=m)]) == [0]
-    assert c.read(pb.Entity(meter_entry=pb.MeterEntry(meter_id=mid, index=pb.Index(index=1))))[0].meter_entry.config == m.config
-    m.config.pir = 5
-    assert c.write([update(MOD, meter_entry=m)]) == [INVALID]
 
 
+@needs_wire
 def test_multicast_and_clone_on_the_wire(target, ix, c):
     g = pb.PacketReplicationEngineEntry()
     g.multicast_group_entry.multicast_group_id = 7
@@ -262,15 +285,19 @@ def test_multicast_and_clone_on_the_wire(target, ix, c):
         g.multicast_group_entry.replicas.add(egress_port=p, instance=1)
     assert c.write([update(INS, packet_replication_engine_entry=g)]) == [0]
     c.write([update(INS, table_entry=entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.set_mcast", b"\x07")))])
-    target.wire()[1].inject(frame(edst=9))
-    assert wait_sent(target.wire()[2]) and wait_sent(target.wire()[3])
+    if WIRE:
+        target.wire()[1].inject(frame(edst=9))
+    if WIRE:
+        assert wait_sent(target.wire()[2]) and wait_sent(target.wire()[3])
     cs = pb.PacketReplicationEngineEntry()
     cs.clone_session_entry.session_id = 5
     cs.clone_session_entry.replicas.add(egress_port=4, instance=0)
     assert c.write([update(INS, packet_replication_engine_entry=cs)]) == [0]
     c.write([update(INS, table_entry=entry(ix, "I.mirror", [(1, "exact", b"\x08")], act(ix, "I.do_clone", b"\x05")))])
-    target.wire()[1].inject(frame(edst=9, tos=8))
-    assert wait_sent(target.wire()[4]) and wait_sent(target.wire()[2])
+    if WIRE:
+        target.wire()[1].inject(frame(edst=9, tos=8))
+    if WIRE:
+        assert wait_sent(target.wire()[4]) and wait_sent(target.wire()[2])
     g.multicast_group_entry.replicas.add(egress_port=4, instance=2)
     assert c.write([update(MOD, packet_replication_engine_entry=g)]) == [0]
     rd = c.read(pb.Entity(packet_replication_engine_entry=pb.PacketReplicationEngineEntry()))
@@ -285,13 +312,15 @@ def test_value_set(target, ix, c):
     v.members.add().match.add(field_id=vs.match[0].id).exact.value = b"\x12\x34"
     assert c.write([update(MOD, value_set_entry=v)]) == [0]
     c.write([update(INS, table_entry=entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.fwd", b"\x02")))])
-    assert send(target, 1, eth(dst=9, etype=0x1234) + bytes(30), 4)
+    if WIRE:
+        assert send(target, 1, eth(dst=9, etype=0x1234) + bytes(30), 4)
     assert c.read(pb.Entity(value_set_entry=pb.ValueSetEntry(value_set_id=vs.preamble.id)))[0].value_set_entry == v
     for _ in range(4):
         v.members.add().match.add(field_id=vs.match[0].id).exact.value = b"\x55"
     assert c.write([update(MOD, value_set_entry=v)]) == [8]
 
 
+@needs_wire
 def test_packet_out_to_wire_and_wire_to_packet_in(target, ix, c):
     po = pb.StreamMessageRequest()
     po.packet.payload = eth(dst=1) + b"from-controller"
@@ -300,7 +329,8 @@ def test_packet_out_to_wire_and_wire_to_packet_in(target, ix, c):
     c.send(po)
     out = wait_sent(target.wire()[3])
     assert out == [po.packet.payload]                       # packet_out header stripped by the program
-    target.wire()[2].inject(eth(dst=0x77) + b"to-controller")
+    if WIRE:
+        target.wire()[2].inject(eth(dst=0x77) + b"to-controller")
     pi = c.expect("packet")
     assert pi.payload == eth(dst=0x77) + b"to-controller"
     assert {m.metadata_id: m.value for m in pi.metadata} == {1: b"\x02", 2: b"\x00"}
@@ -320,10 +350,12 @@ def test_packet_out_from_backup_is_refused(target, ix, c):
     po.packet.metadata.add(metadata_id=2, value=b"\x00")
     b.send(po)
     assert b.expect("error").canonical_code == 7
-    assert not wait_sent(target.wire()[3], 1, 0.2)
+    if WIRE:
+        assert not wait_sent(target.wire()[3], 1, 0.2)
     b.close()
 
 
+@needs_wire
 def test_digest_lists_ack_and_timeout(target, ix, c):
     did = ix.digests["learn_t"].preamble.id
     de = pb.DigestEntry(digest_id=did)
@@ -377,12 +409,15 @@ def test_idle_timeout_notifications(target, ix, c):
     assert set(seen) == {b"\x0a", b"\x0b"}
     assert all(T / 1e9 <= dt < 2 * T / 1e9 for dt in seen.values()), seen
     # a hit restarts the clock; time_since_last_hit reads back
-    target.wire()[1].inject(eth(dst=0x50, src=0x0a))
+    if WIRE:
+        target.wire()[1].inject(eth(dst=0x50, src=0x0a))
     time.sleep(0.05)
     rd = c.read(pb.Entity(table_entry=pb.TableEntry(table_id=tid(ix, "I.smac"),
                                                     time_since_last_hit=pb.TableEntry.IdleTimeout())))
     since = {e.table_entry.match[0].exact.value: e.table_entry.time_since_last_hit.elapsed_ns for e in rd}
-    assert since[b"\x0a"] < 150_000_000 <= since[b"\x0b"]
+    assert since[b"\x0b"] >= 150_000_000
+    if WIRE:
+        assert since[b"\x0a"] < 150_000_000
     assert rd[0].table_entry.idle_timeout_ns == T
     # re-notified once per timeout while it stays idle
     c.drain()
@@ -415,6 +450,7 @@ def test_reconcile_and_commit_keeps_state(target, ix, c):
     assert c.write([update(INS, table_entry=l2)]) == [0]
     c.set_pipeline("p4rt_full", pb.SetForwardingPipelineConfigRequest.RECONCILE_AND_COMMIT)
     assert len(c.read(pb.Entity(table_entry=pb.TableEntry(table_id=tid(ix, "I.l2"))))) == 1
-    assert send(target, 1, frame(edst=9), 2)
+    if WIRE:
+        assert send(target, 1, frame(edst=9), 2)
     c.set_pipeline("p4rt_full")        # VERIFY_AND_COMMIT: fresh state
     assert c.read(pb.Entity(table_entry=pb.TableEntry(table_id=tid(ix, "I.l2")))) == []

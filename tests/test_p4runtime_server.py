@@ -3,7 +3,6 @@ entities and status codes, arbitration, stream (packet I/O, digests, idle
 timeouts), malformed requests.  Client-library tests: test_p4runtime_clients.py."""
 from __future__ import annotations
 
-import os
 import random
 import time
 
@@ -16,7 +15,7 @@ try:
 except ImportError:
     pytest.skip("P4Runtime modules not built", allow_module_level=True)
 
-from p4rt_harness import CPU_PORT, EXTERNAL, RawClient, make_target, program, update, wait_sent  # noqa: E402
+from p4rt_harness import EXTERNAL, RawClient, make_target, program, update, wait_sent  # noqa: E402
 
 INS, MOD, DEL = pb.Update.INSERT, pb.Update.MODIFY, pb.Update.DELETE
 C = {"OK": 0, "INVALID_ARGUMENT": 3, "NOT_FOUND": 5, "ALREADY_EXISTS": 6, "PERMISSION_DENIED": 7,
@@ -373,3 +372,28 @@ def test_two_devices_one_process(target):
     assert code_of(lambda: a.read(pb.Entity(table_entry=pb.TableEntry(
         table_id=ib.tables["t_redirect"].preamble.id))))  == C["NOT_FOUND"]
     a.close(), b.close()
+
+
+def test_const_table_and_const_default_action(client):
+    client.set_pipeline("table-entries-priority-bmv2")
+    ix = ids("table-entries-priority-bmv2")
+    t = ix.tables["ingress.t_ternary"]
+    got = [e.table_entry for e in client.read(pb.Entity(table_entry=pb.TableEntry(table_id=t.preamble.id)))]
+    assert got and all(e.is_const for e in got)
+    assert len({e.priority for e in got}) == len(got) and all(e.priority > 0 for e in got)
+    te = pb.TableEntry(table_id=t.preamble.id, priority=1)
+    fm = te.match.add(field_id=1)
+    fm.ternary.value, fm.ternary.mask = b"\x01", b"\x01"
+    te.action.action.action_id = t.action_refs[0].id
+    assert client.write([update(INS, table_entry=te)]) == [C["PERMISSION_DENIED"]]
+    assert client.write([update(DEL, table_entry=got[0])]) == [C["PERMISSION_DENIED"]]
+    client.set_pipeline("arith-bmv2")
+    ix = ids("arith-bmv2")
+    t = next(t for t in ix.tables if t.const_default_action_id)
+    other = next((r.id for r in t.action_refs if r.id != t.const_default_action_id), None)
+    d = pb.TableEntry(table_id=t.preamble.id, is_default_action=True)
+    if other is not None:
+        d.action.action.action_id = other
+        assert client.write([update(MOD, table_entry=d)]) == [C["PERMISSION_DENIED"]]
+    rd = client.read(pb.Entity(table_entry=pb.TableEntry(table_id=t.preamble.id, is_default_action=True)))
+    assert rd[0].table_entry.action.action.action_id == t.const_default_action_id

@@ -576,3 +576,14 @@ def test_cli_p4_compile_failure_is_reported(tmp_path, monkeypatch, capsys):
     assert main([str(src), str(s)]) == 2
     err = capsys.readouterr().err
     assert "compilation failed" in err and "prog.p4(3): error: boom" in err
+
+
+def test_tabs_and_crlf_line_endings():
+    stf = parse_stf("packet\t0\t08 00\r\nEXPECT\t1\t0800 $\r\n")
+    assert stf.statements == [PacketStmt(1, 0, b"\x08\x00"), ExpectStmt(2, 1, "0800", True)]
+
+
+def test_error_columns_count_from_the_start_of_the_line():
+    with pytest.raises(StfSyntaxError) as ei:
+        parse_stf("  add t k:0x1 a(p:1) extra\n", "c.stf")
+    assert str(ei.value) == "c.stf:1: unexpected 'extra' at column 22"

@@ -590,3 +590,30 @@ def test_varbit_extract_lookahead_and_advance():
     # 2 + 9 bytes > max_length 10: HeaderTooShort (4); v stays invalid, its bytes stay payload
     long = bytes([2, 9]) + bytes(range(9)) + b"zz"
     assert sw.process_packet(0, h + long) == [(0, bytes([4, 2, 3, 4, 5]) + long)]
+
+
+def test_header_union_stack_extract_and_exclusive_validity():
+    small = [["x", 8, False]]
+    j = mini_json(small, [{"op": "add_header", "parameters": [{"type": "header", "value": "us[0].b"}]},
+                          assign(F("h", "x"), EXPR("b2d", None, EXPR(
+                              "valid_union", None, {"type": "header_union", "value": "us[1]"})))])
+    names = ["us[0].a", "us[0].b", "us[1].a", "us[1].b"]
+    j["headers"] += [{"name": n, "id": 20 + i, "header_type": "h_t", "metadata": False}
+                     for i, n in enumerate(names)]
+    j["header_union_types"] = [{"name": "U", "id": 0, "headers": [["a", "h_t"], ["b", "h_t"]]}]
+    j["header_unions"] = [{"name": "us[0]", "id": 0, "union_type": "U", "header_ids": [20, 21]},
+                          {"name": "us[1]", "id": 1, "union_type": "U", "header_ids": [22, 23]}]
+    j["header_union_stacks"] = [{"name": "us", "id": 0, "union_type": "U", "header_union_ids": [0, 1]}]
+    ext = {"op": "extract", "parameters": [{"type": "union_stack", "value": ["us", "a"]}]}
+    j["parsers"][0]["parse_states"][0]["parser_ops"] = [
+        {"op": "extract", "parameters": [{"type": "regular", "value": "h"}]}, ext, ext]
+    j["deparsers"][0]["order"] = ["h"] + names
+    sw = Switch.from_json(j)
+    # us[0].a = 0x11, us[1].a = 0x22; setValid(us[0].b) invalidates us[0].a
+    out = sw.process_packet(0, bytes([0x99, 0x11, 0x22, 0x33]))
+    assert out == [(0, bytes([1, 0x00, 0x22, 0x33]))]
+    # a third extract overflows the 2-element stack: StackOutOfBounds, packet continues
+    j["parsers"][0]["parse_states"][0]["parser_ops"].append(ext)
+    sw = Switch.from_json(j)
+    assert sw.process_packet(0, bytes([0x99, 0x11, 0x22, 0x33])) == [(0, bytes([1, 0x00, 0x22, 0x33]))]
+    assert sw.stats["parser_error"] == 1

@@ -11,14 +11,31 @@ import os
 
 from .. import ast as A
 from ..diagnostics import CompilerError
-from ..midend.calls import bind_params, flatten_scalars, table_next_setter
-from ..midend.emitters import ActionEmitter, GraphEmitter, ParserEmitter
+from ..midend.calls import bind_params, flatten_scalars
+from ..midend.emitters import ActionEmitter, GraphEmitter, ParserEmitter, table_next_setter
 from ..midend.lower import Lowerer, Scope, iter_headers, source_info, src_text
-from ..midend.ptypes import (TBits, TBool, TExtern, TInt, TStack, TStructLike, TVarbit, bit_width)
+from ..midend.ptypes import (
+    TBits,
+    TBool,
+    TInt,
+    TStructLike,
+    bit_width,
+)
 from ..midend.storage import Storage
 from ..midend.typeenv import GlobalEnv
-from ..midend.values import (ConstV, DynHeaderV, ExprV, FieldV, HeaderV, ListV, ObjV, RuntimeV,
-                             StackV, StructV, UnionV, hexstr, is_location, mask, op)
+from ..midend.values import (
+    ConstV,
+    ExprV,
+    FieldV,
+    HeaderV,
+    ObjV,
+    RuntimeV,
+    StructV,
+    UnionV,
+    hexstr,
+    mask,
+    op,
+)
 from .naming import annotation_string, qualified_name
 
 FIELD_ALIASES = [
@@ -35,7 +52,7 @@ FIELD_ALIASES = [
 
 
 class PipelineBuilder:
-    def __init__(self, prog: "ProgramBuilder", name: str, loc):
+    def __init__(self, prog: ProgramBuilder, name: str, loc):
         self.prog = prog
         self.name = name
         self.json = {"name": name, "id": 0, "source_info": source_info(loc, name),
@@ -111,6 +128,7 @@ class ProgramBuilder:
         self.meta_val = None
         self.meta_type = None
         self._unique: set[str] = set()
+        self._direct_meters: list = []          # (extern ObjV, table name)
 
     # ------------------------------------------------------------ naming
     def cp_name(self, node, prefix: str, fallback: str) -> str:
@@ -176,9 +194,7 @@ class ProgramBuilder:
         hdr_v = self.st.alloc(pdecl.type.params[1].name if isinstance(hdr_t, TStructLike) and hdr_t.kind != "struct"
                               else "", hdr_t, prefix="")
         meta_v = self.st.alloc("userMetadata" if not (isinstance(meta_t, TStructLike) and meta_t.kind == "struct")
-                               else "", meta_t, prefix="userMetadata.") if True else None
-        if isinstance(meta_t, TStructLike) and meta_t.kind == "struct":
-            pass
+                               else "", meta_t, prefix="userMetadata.")
         self.meta_val, self.meta_type = meta_v, meta_t
         self.meta_decl = env.lookup(meta_t.name) if isinstance(meta_t, TStructLike) else None
         globals_ = {"hdr": hdr_v, "meta": meta_v, "std": std_v}
@@ -357,32 +373,32 @@ class ProgramBuilder:
         if t == "counter" and name == "count":
             idx = lw.convert(lw.value(args[0], scope, TBits(32)), TBits(32), call.loc)
             em.prim(_p("count", [{"type": "counter_array", "value": info["name"]}, lw.data(idx)], si))
-            return None
+            return
         if t == "direct_counter" and name == "count":
-            return None
+            return
         if t == "meter" and name == "execute_meter":
             idx = lw.convert(lw.value(args[0], scope, TBits(32)), TBits(32), call.loc)
             dst = lw.value(args[1], scope)
             em.prim(_p("execute_meter", [{"type": "meter_array", "value": info["name"]}, lw.data(idx),
                                          lw.data_lv(dst)], si))
-            return None
+            return
         if t == "direct_meter" and name == "read":
             dst = lw.value(args[0], scope)
             info["result"] = lw.data_lv(dst)["value"]
-            return None
+            return
         if t == "register" and name == "read":
             dst = lw.value(args[0], scope)
             idx = lw.convert(lw.value(args[1], scope, TBits(32)), TBits(32), call.loc)
             em.prim(_p("register_read", [lw.data_lv(dst), {"type": "register_array", "value": info["name"]},
                                          lw.data(idx)], si))
-            return None
+            return
         if t == "register" and name == "write":
             idx = lw.convert(lw.value(args[0], scope, TBits(32)), TBits(32), call.loc)
             reg = next(r for r in self.register_arrays if r["name"] == info["name"])
             v = lw.value(args[1], scope, TBits(reg["bitwidth"]))
             em.prim(_p("register_write", [{"type": "register_array", "value": info["name"]}, lw.data(idx),
                                           lw.data(lw.convert(v, v.t if not isinstance(v.t, TInt) else TBits(reg["bitwidth"]), call.loc))], si))
-            return None
+            return
         raise CompilerError(call.loc, f"extern method {t}.{name} is not supported")
 
     def new_calculation(self, lw, algo: str, data, loc, si) -> str:
@@ -617,7 +633,6 @@ class ProgramBuilder:
                 aj = self.action_json(aobj, None, scope)
             data = []
             rd = aj["runtime_data"]
-            dparams = [p for p in next(x for x in [self._decl_of_action(aj)] if True).params] if False else None
             vals = []
             for a in default_args[len(default_args) - len(rd):] if rd else []:
                 vals.append(a)
@@ -662,11 +677,6 @@ class ProgramBuilder:
         ts.json = tj
         self.pipeline.json["tables"].append(tj)
         return tj
-
-    _direct_meters: list = []
-
-    def _decl_of_action(self, aj):
-        return None
 
     def table_implementation(self, lw, tj, p, scope, ts):
         e = p.value
@@ -725,7 +735,6 @@ class ProgramBuilder:
         kelems = keyprop.elements if keyprop else []
         widths = []
         for ke in kelems:
-            target = None
             widths.append(self._key_width(lw, ke.expr, scope))
         prios = self.entry_priorities(lw, ts, ep, scope)
         for i, ent in enumerate(ep.entries):
@@ -1061,8 +1070,6 @@ class ProgramBuilder:
             return
         raise CompilerError(tr.loc, "unsupported transition")
 
-    _nomatch_states: list = []
-
     # ------------------------------------------------------------ deparser & checksums
     def build_deparser(self, block, globals_):
         decl, ctor_args, iname = block
@@ -1162,9 +1169,6 @@ class ProgramBuilder:
         errors = [[n, i] for i, n in enumerate(self.env.errors)]
         doc["errors"] = errors
         doc["enums"] = []
-        # no-match default transitions raise error.NoMatch
-        for st in self._nomatch_states:
-            pass
         doc["parsers"] = self.parsers
         doc["parse_vsets"] = self.parse_vsets
         doc["deparsers"] = self.deparsers
@@ -1225,6 +1229,4 @@ def compile_program(program: A.Program, source: str, diags=None) -> dict:
     """AST -> BMv2 JSON document.  `diags` (optional) receives errors that p4c
     reports together with the fatal one."""
     pb = ProgramBuilder(program, source, diags)
-    pb._direct_meters = []
-    pb._nomatch_states = []
     return pb.build()

@@ -332,9 +332,9 @@ class BlockMixin:
 
     def check_key_type(self, k: A.KeyElement, kt: T.P4Type) -> None:
         b = T.strip_newtype(kt)
-        if isinstance(b, (T.Bits, T.Bool, T.Enum, T.SerEnum, T.Error, T.Unknown, T.TypeVar, T.Varbit)):
+        if isinstance(b, (T.Bits, T.Bool, T.Enum, T.SerEnum, T.Error, T.Unknown, T.TypeVar)):
             return
-        self.err(k.expr, f"Key {self.show(k.expr)} field type must be a scalar type; type is {kt}", TYPE)
+        self.err(k.expr, f"Key {self.show(k.expr)} field type must be a scalar type; it cannot be {kt}", TYPE)
 
     def table_value_prop(self, d: A.TableDeclaration, p: A.ValueProperty, scope: Scope,
                          actions: dict[str, Any]) -> None:
@@ -346,7 +346,11 @@ class BlockMixin:
             if isinstance(ap, A.ActionsProperty):
                 self.check_action_args_match(None, p.value, {a.name: a for a in ap.actions})
             if ad is not None and ad.name not in actions and actions is not None:
-                self.err(p.value, f"{self.show(p.value)}: default action not in action list", TYPE)
+                self.err(p.value, f"{self.show(p.value)} not present in action list", TYPE)
+            elif ad is not None and isinstance(ap, A.ActionsProperty):
+                ref = next((a for a in ap.actions if a.name == ad.name), None)
+                if ref is not None and any(a.name == "tableonly" for a in ref.annotations):
+                    self.err(p, f"default_action: Action marked with @tableonly used as default action", TYPE)
             return
         t = self.expr(p.value, scope)
         if p.name in ("size", "max_group_size", "priority", "largest_priority_wins"):

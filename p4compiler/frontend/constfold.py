@@ -14,6 +14,11 @@ from .. import types as T
 Value = Union[int, bool, str]
 
 
+# Guard against pathological compile-time values (p4c caps type widths at 2048 bits; an
+# unsized intermediate value may be larger, but not without bound).
+_MAX_BITS = 1 << 16
+
+
 class FoldError(Exception):
     """A constant expression p4c rejects (message in p4c's words)."""
 
@@ -58,6 +63,8 @@ def fold_binary(op: str, a: Value, b: Value, t: T.P4Type) -> Value | None:
     if op == "-":
         return _wrap(t, a - b)
     if op == "*":
+        if a.bit_length() + b.bit_length() > _MAX_BITS:
+            raise FoldError(f"Compiler only supports widths up to {_MAX_BITS}")
         return _wrap(t, a * b)
     if op in ("/", "%"):
         if b == 0:

@@ -26,6 +26,8 @@ class DeclMixin:
                 self.err(p, f"{p.name}: Action parameters cannot have extern types", TYPE)
             elif isinstance(t, T.InfInt):
                 self.err(p, f"{p.name}: actions cannot have parameters with type int", TYPE)
+        if pkind == "ctor" and p.direction:
+            self.err(p, f"{p.name}: constructor parameters cannot have a direction", VALIDATE, None)
         if pkind == "ctor" and isinstance(t, T.Package):
             self.err(p, f"{p.name}: parameter cannot be a package", TYPE)
         if pkind in ("action", "function", "apply"):
@@ -272,6 +274,8 @@ class DeclMixin:
                     self.err(m.return_type, "int: illegal return type for method", TYPE)
                 if m.return_type is None:
                     for p in m.params:
+                        if p.direction:
+                            self.err(p, f"{p.name}: constructor parameters cannot have a direction", VALIDATE, None)
                         pt = self.tp.decl_type(p)
                         if isinstance(pt, T.Control):
                             self.err(p, f"{p.name}: parameter cannot have type control {pt}", TYPE)
@@ -298,7 +302,7 @@ class DeclMixin:
         self.block_contents(d.body, body)
         self.add(scope, d.name, d)
         if not isinstance(ret, (T.Void, T.Unknown)) and not self._always_returns(d.body):
-            self.err(d, f"{d.name}: function does not return a value on all paths", LATE)
+            self.err(d, f"Function '{d.name}' does not return a value on all paths", LATE, "insufficient")
 
     def check_parser_reach(self, d: A.ParserDeclaration) -> None:
         states = {s.name: s for s in d.states}
@@ -461,6 +465,10 @@ class DeclMixin:
     def decl_Instantiation(self, d: A.Instantiation, scope: Scope) -> None:
         if scope.enclosing("function", "action") is not None:
             self.err(d, f"{d.name}: invalid declaration. Instantiations cannot be in a function or action", VALIDATE, "invalid")
+        elif scope.enclosing("apply") is not None and scope.enclosing("instance") is None:
+            self.err(d, f"{d.name}: instances cannot be in a control 'apply' block", VALIDATE, None)
+        elif scope.enclosing("state") is not None:
+            self.err(d, f"{d.name}: instances cannot be in a parser state", VALIDATE, None)
         try:
             t = self.rtype(d.type, scope)
             t = self.construct(d, t, d.args, scope)

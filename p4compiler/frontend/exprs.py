@@ -101,6 +101,9 @@ class ExprMixin:
                 self.fail(e, f"{{#}}: cannot convert to {dst}", TYPE)
             self.tp.set_type(e, dst)
             return
+        if isinstance(src, T.SerEnum) and not isinstance(dst, T.SerEnum) and self.compatible(dst, src):
+            self.tp.set_cast(e, dst)
+            return
         if not self.compatible(dst, src):
             where = stmt if stmt is not None else e
             self.fail(where, f"{self.show(stmt if isinstance(stmt, A.Statement) else e)}: Cannot cast "
@@ -503,8 +506,10 @@ class ExprMixin:
         # a serializable enum operand is implicitly its underlying type next to a non-enum operand
         if isinstance(lb, T.SerEnum) and not isinstance(rb, T.SerEnum) and op != "++":
             lt = lb = lb.base
+            self.tp.set_cast(e.left, lt)
         elif isinstance(rb, T.SerEnum) and not isinstance(lb, T.SerEnum) and op != "++":
             rt = rb = rb.base
+            self.tp.set_cast(e.right, rt)
         if op in ("<<", ">>"):
             if isinstance(lb, T.InfInt) and not isinstance(rb, T.InfInt) and self.tp.const_value(e.left) is not None:
                 if self.tp.const_value(e.right) is None:
@@ -763,6 +768,8 @@ class ExprMixin:
         self.fail(e, "SelectExpression: select expression can only be used as a transition", TYPE)
 
     def ex_ConstructorCallExpression(self, e: A.ConstructorCallExpression, scope: Scope, expected: Any) -> T.P4Type:
+        if scope.enclosing("action") is not None:
+            self.err(e, f"{self.show(e)}: Constructor calls not allowed in actions", VALIDATE, None)
         t = self.rtype(e.type, scope)
         if isinstance(t, T.Extern) and isinstance(t.decl, A.ExternDeclaration) and any(m.abstract for m in t.decl.methods):
             self.fail_here(e, f"{t.name}: extern type {t.name} with abstract methods cannot be instantiated using a constructor", TYPE)

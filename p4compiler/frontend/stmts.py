@@ -41,9 +41,9 @@ class StmtMixin:
 
     def st_ExitStatement(self, s: Any, scope: Scope) -> None:
         if scope.enclosing("function") is not None:
-            self.err(s, "exit: exit statements not allowed in functions", TYPE)
+            self.err(s, "exit: exit statements not allowed in functions", VALIDATE, None)
         if scope.enclosing("parser", "parser_body", "states") is not None:
-            self.err(s, "exit: exit statements not allowed in parsers", TYPE)
+            self.err(s, "exit: exit statements not allowed in parsers", VALIDATE, None)
 
     def st_BreakStatement(self, s: Any, scope: Scope) -> None:
         if scope.enclosing("loop") is None:
@@ -56,7 +56,7 @@ class StmtMixin:
     def st_ReturnStatement(self, s: A.ReturnStatement, scope: Scope) -> None:
         fs = scope.enclosing("function", "action", "apply", "states", "parser_body")
         if fs is not None and fs.kind in ("states", "parser_body"):
-            self.fail(s, "return: return statements are not allowed in parsers", TYPE)
+            self.fail(s, "return: return statements not allowed in parsers", VALIDATE, None)
         if fs is not None and fs.kind == "function":
             ft = self.tp.decl_type(fs.owner)
             ret = ft.ret if isinstance(ft, T.Function) else _UNK
@@ -65,12 +65,12 @@ class StmtMixin:
                     self.fail(s, f"{self.show(s)}: return with no expression in a function returning {ret}", TYPE)
                 return
             if isinstance(ret, T.Void):
-                self.fail(s, f"{self.show(s)}: return with expression in a function returning void", TYPE)
+                self.fail(s, f"{self.show(s)}: return expression in function with void return", TYPE)
             self.expr(s.expr, scope, ret)
             self.coerce(s.expr, ret, scope)
             return
         if s.expr is not None:
-            self.fail(s, f"{self.show(s)}: return with expression can only be used in functions", TYPE)
+            self.fail(s, f"{self.show(s)}: return with expression can only be used in a function", TYPE)
 
     def st_MethodCallStatement(self, s: A.MethodCallStatement, scope: Scope) -> None:
         self.expr(s.call, scope, None, statement=True)
@@ -129,7 +129,7 @@ class StmtMixin:
                         tbl = t.table
                         acts = self._actions_of_table(tbl)
                         if acts is not None and getattr(ad, "name", None) not in acts:
-                            self.err(c.label, f"{self.show(c.label)}: not a legal label (action name) for table {tbl.name}", TYPE)
+                            self.err(c.label, f"{self.show(c.label)} is not a legal label (action name)", TYPE)
                         key = getattr(ad, "name", None)
                     else:
                         lt = self.expr(c.label, scope, t)
@@ -156,8 +156,7 @@ class StmtMixin:
         if not isinstance(t, (T.ActionEnum, T.Unknown)):
             b = T.strip_newtype(t)
             if not isinstance(b, (T.Bits, T.Enum, T.SerEnum, T.Error, T.InfInt)):
-                self.err(s.expr, f"{self.show(s.expr)}: switch expression must be an action_run, bit<>, int<>, "
-                                 f"enum or error; type is {t}", TYPE)
+                self.err(s.expr, f"{self.show(s.expr)}: 'switch' type can't be {t}", TYPE)
 
     def _actions_of_table(self, tbl: Any) -> set | None:
         if not isinstance(tbl, A.TableDeclaration):
@@ -195,7 +194,7 @@ class StmtMixin:
     # -------------------------------------------------- lvalues
     def lvalue(self, e: Any, scope: Scope, what: str = "") -> None:
         if not self.is_lvalue(e):
-            self.fail(e, f"{self.show(e)}: cannot be the target of an assignment", TYPE)
+            self.fail(e, f"Expression {self.show(e)} cannot be the target of an assignment", TYPE)
 
     def is_lvalue(self, e: Any) -> bool:
         if isinstance(e, A.PathExpression):

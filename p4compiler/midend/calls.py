@@ -9,12 +9,33 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..diagnostics import CompilerError
-from .emitters import table_next_setter
-from .lower import Scope, iter_headers, source_info, src_text, _p
-from .ptypes import (TBits, TBool, TEnum, TError, TInt, TStack, TStructLike, TTuple, TVarbit,
-                     TVoid, bit_width)
-from .values import (ConstV, DynHeaderV, ExprV, FieldV, HeaderV, ListV, ObjV, StackV, StructV,
-                     UnionV, hexstr, is_location, op)
+from .lower import Scope, _p, iter_headers, source_info, src_text
+from .ptypes import (
+    TBits,
+    TBool,
+    TEnum,
+    TInt,
+    TStack,
+    TStructLike,
+    TVarbit,
+    TVoid,
+    bit_width,
+)
+from .values import (
+    ConstV,
+    DynHeaderV,
+    ExprV,
+    FieldV,
+    HeaderV,
+    ListV,
+    ObjV,
+    StackV,
+    StructV,
+    UnionV,
+    hexstr,
+    is_location,
+    op,
+)
 
 HASH_ALGOS = {"crc32": "crc32", "crc32_custom": "crc32_custom", "crc16": "crc16",
               "crc16_custom": "crc16_custom", "random": "random", "identity": "identity",
@@ -111,7 +132,7 @@ def bind_params(lw, params, args, call_scope: Scope, inner: Scope, loc, *, alias
     return copy_out
 
 
-from .lower import SliceLV as SliceLV_  # noqa: E402
+from .lower import SliceLV as SliceLV_
 
 
 def _arg_root(e):
@@ -275,10 +296,7 @@ def _leaf_fields(v):
     """Scalar fields of a (flattened) value in declaration order."""
     if isinstance(v, FieldV):
         yield v
-    elif isinstance(v, HeaderV):
-        for x in v.fields.values():
-            yield from _leaf_fields(x)
-    elif isinstance(v, StructV):
+    elif isinstance(v, HeaderV) or isinstance(v, StructV):
         for x in v.fields.values():
             yield from _leaf_fields(x)
     elif isinstance(v, StackV):
@@ -350,11 +368,6 @@ def packet_in_call(lw, name, call, scope, si):
     raise CompilerError(call.loc, f"packet_in.{name} is not supported")
 
 
-def _int_arg(lw, e, scope, t=TBits(32)):
-    v = lw.value(e, scope, t)
-    return lw.data(lw.convert(v, t, e.loc))
-
-
 def ordered_args(lw, name, call) -> list:
     """Argument expressions in the declared parameter order (named arguments)."""
     if not any(a.name for a in call.args):
@@ -375,22 +388,22 @@ def extern_function(lw, name, call, scope, si):
     args = ordered_args(lw, name, call)
     if name == "mark_to_drop":
         em.prim(_p("mark_to_drop", [{"type": "header", "value": "standard_metadata"}], si))
-        return None
+        return
     if name == "verify":
         c = lw.value(args[0], scope)
         e = lw.value(args[1], scope)
         em.prim({"op": "verify", "parameters": [lw.cond_json(c), lw.data(e)]})
-        return None
+        return
     if name in ("assert", "assume"):
         c = lw.value(args[0], scope)
         em.prim(_p(name, [lw.cond_json(c)], si))
-        return None
+        return
     if name == "random":
         dst = lw.value(args[0], scope)
         lo = lw.value(args[1], scope, dst.t)
         hi = lw.value(args[2], scope, dst.t)
         em.prim(_p("modify_field_rng_uniform", [lw.data_lv(dst), lw.data(lo), lw.data(hi)], si))
-        return None
+        return
     if name == "hash":
         dst = lw.value(args[0], scope)
         algo = lw.value(args[1], scope)
@@ -403,14 +416,14 @@ def extern_function(lw, name, call, scope, si):
         em.prim(_p("modify_field_with_hash_based_offset",
                    [lw.data_lv(dst), lw.data(lw.convert(base, bt, call.loc)),
                     {"type": "calculation", "value": calc}, lw.data(lw.convert(mx, mt, call.loc))], si))
-        return None
+        return
     if name == "digest":
         recv = lw.value(args[0], scope, TBits(32))
         dt = lw.rtype(call.type_args[0], scope) if call.type_args else None
         data = lw.convert(lw.value(args[1], scope, dt), dt, call.loc) if dt is not None else lw.value(args[1], scope)
         ll = lw.prog.new_learn_list(lw, data, call)
         em.prim(_p("generate_digest", [lw.data(lw.convert(recv, TBits(32), call.loc)), hexstr(ll)], si))
-        return None
+        return
     if name in ("clone", "clone3", "clone_preserving_field_list"):
         kind = lw.value(args[0], scope)
         sess = lw.value(args[1], scope, TBits(32))
@@ -421,7 +434,7 @@ def extern_function(lw, name, call, scope, si):
             fl = lw.prog.field_list_for_index(lw.const_of(args[2], scope))
         opn = "clone_ingress_pkt_to_egress" if kind.value == 0 else "clone_egress_pkt_to_egress"
         em.prim(_p(opn, [lw.data(lw.convert(sess, TBits(32), call.loc)), hexstr(fl)], si))
-        return None
+        return
     if name in ("resubmit", "recirculate", "resubmit_preserving_field_list",
                 "recirculate_preserving_field_list"):
         base = name.split("_")[0]
@@ -430,11 +443,11 @@ def extern_function(lw, name, call, scope, si):
         else:
             fl = lw.prog.new_field_list_from_data(lw, lw.value(args[0], scope) if args else ListV([], None))
         em.prim(_p(base, [hexstr(fl)], si))
-        return None
+        return
     if name == "truncate":
         v = lw.value(args[0], scope, TBits(32))
         em.prim(_p("truncate", [lw.data(lw.convert(v, TBits(32), call.loc))], si))
-        return None
+        return
     if name == "log_msg":
         fmt = lw.value(args[0], scope)
         params = []
@@ -444,11 +457,11 @@ def extern_function(lw, name, call, scope, si):
                 params.append(lw.data(it))
         em.prim(_p("log_msg", [{"type": "string", "value": fmt.value},
                                {"type": "parameters_vector", "value": params}], si))
-        return None
+        return
     if name in ("verify_checksum", "update_checksum", "verify_checksum_with_payload",
                 "update_checksum_with_payload"):
         lw.prog.checksum_call(lw, name, call, scope)
-        return None
+        return
     raise CompilerError(call.loc, f"extern function {name} is not supported")
 
 
@@ -566,7 +579,6 @@ def _switch_chain(lw, v, groups, scope, loc):
         j = op("==", lw.data(v), lw.data(lw.convert(c, v.t, loc)))
         cond = j if cond is None else op("or", cond, j)
     if isinstance(v, ConstV):
-        cv = lw.value(labels[0], scope, v.t)
         if any(lw.value(lb, scope, v.t).value == v.value for lb in labels):
             lw.stmt(body, scope.child())
         else:

@@ -54,6 +54,7 @@ class ActionEmitter(Emitter):
         self.prims: list[dict] = []
         self._returns: list[list[int]] = []
         self._exits: list[int] = []
+        self._exit_stack: list[list[int]] = []
 
     def prim(self, p: dict) -> None:
         self.prims.append(p)
@@ -86,7 +87,6 @@ class ActionEmitter(Emitter):
 
     def push_return(self):
         self._returns.append([])
-        return None
 
     def do_return(self, loc=None):
         if not self._returns:
@@ -101,11 +101,7 @@ class ActionEmitter(Emitter):
         self.prims.append({"op": "exit", "parameters": []})
         (self._exit_stack[-1] if self._exit_stack else self._exits).append(self._jump())
 
-    _exit_stack: list = []
-
     def push_exit(self):
-        if "_exit_stack" not in self.__dict__:
-            self._exit_stack = []
         self._exit_stack.append([])
 
     def pop_exit(self):
@@ -142,6 +138,7 @@ class GraphEmitter(Emitter):
         self.dangling = [entry_setter]
         self.open: dict | None = None
         self._returns: list[list] = []
+        self._exit_stack: list[list] = []
 
     @property
     def reachable(self) -> bool:
@@ -208,11 +205,7 @@ class GraphEmitter(Emitter):
         self.dangling = []
         self.open = None
 
-    _exit_stack: list = []
-
     def push_exit(self):
-        if "_exit_stack" not in self.__dict__:
-            self._exit_stack = []
         self._exit_stack.append([])
 
     def pop_exit(self):
@@ -252,6 +245,7 @@ class ParserEmitter(Emitter):
     def __init__(self, builder, state: dict):
         self.b = builder
         self.state = state
+        self._returns: list[list[dict]] = []
 
     def prim(self, p: dict) -> None:
         o = p["op"]
@@ -300,10 +294,7 @@ class ParserEmitter(Emitter):
         return []
 
     def push_return(self):
-        if "_returns" not in self.__dict__:
-            self._returns = []
         self._returns.append([])
-        return None
 
     def pop_return(self, token):
         ended = self._returns.pop()
@@ -317,7 +308,7 @@ class ParserEmitter(Emitter):
     def do_return(self, loc=None):
         """`return` inside a function inlined into a parser state: the current
         state jumps to the function's continuation; code after it is dead."""
-        if not self.__dict__.get("_returns"):
+        if not self._returns:
             raise CompilerError(loc, "return outside of a function")
         self._returns[-1].append(self.state)
         self.state = self.b.new_state(self.state["name"] + "_dead")

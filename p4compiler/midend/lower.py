@@ -12,13 +12,42 @@ from __future__ import annotations
 from .. import ast as A
 from ..diagnostics import CompilerError
 from ..printer import Printer
-from .emitters import ActionEmitter, Emitter, GraphEmitter, ParserEmitter
-from .ptypes import (PType, TBits, TBool, TDontCare, TEnum, TError, TExtern, TInt, TObject,
-                     TSerEnum, TStack, TString, TStructLike, TTuple, TVarbit, TVoid, bit_width)
+from .emitters import Emitter
+from .ptypes import (
+    PType,
+    TBits,
+    TBool,
+    TEnum,
+    TError,
+    TInt,
+    TSerEnum,
+    TStack,
+    TString,
+    TStructLike,
+    TTuple,
+    TVarbit,
+    bit_width,
+)
 from .typeenv import GlobalEnv, fold_binary
-from .values import (ConstV, DynFieldV, DynHeaderV, ExprV, FieldV, HeaderV, ListV, ObjV,
-                     RuntimeV, StackV, StructV, UnionV, Val, bool_json, hexstr, is_location,
-                     mask, op)
+from .values import (
+    ConstV,
+    DynFieldV,
+    DynHeaderV,
+    ExprV,
+    FieldV,
+    HeaderV,
+    ListV,
+    ObjV,
+    RuntimeV,
+    StackV,
+    StructV,
+    UnionV,
+    Val,
+    bool_json,
+    hexstr,
+    mask,
+    op,
+)
 
 _PRINTER = Printer()
 
@@ -31,7 +60,7 @@ def src_text(e) -> str:
 
 
 class Scope:
-    def __init__(self, parent: "Scope | None" = None, env: GlobalEnv | None = None):
+    def __init__(self, parent: Scope | None = None, env: GlobalEnv | None = None):
         self.parent = parent
         self.env = env if env is not None else (parent.env if parent else None)
         self.names: dict[str, object] = {}
@@ -64,7 +93,7 @@ class Scope:
             out.update(s.tvars)
         return out
 
-    def child(self) -> "Scope":
+    def child(self) -> Scope:
         return Scope(self)
 
 
@@ -171,10 +200,7 @@ class Lowerer:
         return ConstV(self.env.errors.index(name), TError())
 
     def member(self, base: Val, name: str, loc, scope=None) -> Val:
-        if isinstance(base, StructV):
-            if name in base.fields:
-                return base.fields[name]
-        elif isinstance(base, HeaderV):
+        if isinstance(base, StructV) or isinstance(base, HeaderV):
             if name in base.fields:
                 return base.fields[name]
         elif isinstance(base, DynHeaderV):
@@ -693,6 +719,9 @@ class Lowerer:
         em = self.em
         if not em.reachable:
             return
+        diags = getattr(self.prog, "diags", None)
+        if diags is not None and s.loc is not None:
+            diags.current = s.loc        # where an internal failure is reported
         m = getattr(self, "s_" + type(s).__name__, None)
         if m is None:
             raise CompilerError(s.loc, f"unsupported statement {type(s).__name__}")

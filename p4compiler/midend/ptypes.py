@@ -9,7 +9,6 @@ on the details of the front end's richer type objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 
 class PType:
@@ -68,7 +67,7 @@ class TStructLike(PType):
     fields: list[tuple[str, PType]] = field(default_factory=list)
     kind: str = "struct"          # "struct" | "header" | "union"
 
-    def field_type(self, name: str) -> Optional[PType]:
+    def field_type(self, name: str) -> PType | None:
         for n, t in self.fields:
             if n == name:
                 return t

@@ -7,8 +7,20 @@ closely enough for debugging (temporaries get `_N` suffixes).
 """
 from __future__ import annotations
 
-from .ptypes import (PType, TBits, TBool, TEnum, TError, TInt, TSerEnum, TStack, TStructLike,
-                     TTuple, TVarbit, bit_width)
+from .ptypes import (
+    PType,
+    TBits,
+    TBool,
+    TEnum,
+    TError,
+    TInt,
+    TSerEnum,
+    TStack,
+    TStructLike,
+    TTuple,
+    TVarbit,
+    bit_width,
+)
 from .values import FieldV, HeaderV, StackV, StructV, UnionV, Val
 
 

@@ -8,8 +8,25 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..diagnostics import CompilerError
-from .ptypes import (PType, TBits, TBool, TDontCare, TEnum, TError, TExtern, TInt, TMatchKind,
-                     TObject, TSerEnum, TStack, TString, TStructLike, TTuple, TVarbit, TVoid)
+from .ptypes import (
+    PType,
+    TBits,
+    TBool,
+    TDontCare,
+    TEnum,
+    TError,
+    TExtern,
+    TInt,
+    TMatchKind,
+    TObject,
+    TSerEnum,
+    TStack,
+    TString,
+    TStructLike,
+    TTuple,
+    TVarbit,
+    TVoid,
+)
 
 
 class GlobalEnv:
@@ -199,5 +216,20 @@ def fold_binary(o: str, a, b):
         return None
 
 
-__all__ = ["GlobalEnv", "fold_binary", "TInt", "TTuple", "TVarbit", "TString", "TError", "TMatchKind",
-           "TVoid", "TDontCare", "TObject", "TExtern", "TSerEnum", "TEnum", "TStack"]
+__all__ = [
+    "GlobalEnv",
+    "TDontCare",
+    "TEnum",
+    "TError",
+    "TExtern",
+    "TInt",
+    "TMatchKind",
+    "TObject",
+    "TSerEnum",
+    "TStack",
+    "TString",
+    "TTuple",
+    "TVarbit",
+    "TVoid",
+    "fold_binary",
+]

@@ -37,14 +37,14 @@ class HeaderV(Val):
     def json(self) -> dict:
         return {"type": "header", "value": self.name}
 
-    def member(self, name: str) -> "FieldV":
+    def member(self, name: str) -> FieldV:
         return self.fields[name]
 
 
 @dataclass
 class DynHeaderV(Val):
     """`stack[i]` with a run-time index."""
-    stack: "StackV"
+    stack: StackV
     index: dict                      # BMv2 expression of the index
     t: TStructLike
 
@@ -162,6 +162,25 @@ def bits_of(t: PType) -> TBits:
     return t if isinstance(t, TBits) else TBits(1)
 
 
-__all__ = ["Val", "FieldV", "HeaderV", "DynHeaderV", "DynFieldV", "StackV", "UnionV", "StructV",
-           "ExprV", "ConstV", "RuntimeV", "ListV", "ObjV", "is_location", "hexstr", "bool_json",
-           "op", "mask", "bits_of", "TBool"]
+__all__ = [
+    "ConstV",
+    "DynFieldV",
+    "DynHeaderV",
+    "ExprV",
+    "FieldV",
+    "HeaderV",
+    "ListV",
+    "ObjV",
+    "RuntimeV",
+    "StackV",
+    "StructV",
+    "TBool",
+    "UnionV",
+    "Val",
+    "bits_of",
+    "bool_json",
+    "hexstr",
+    "is_location",
+    "mask",
+    "op",
+]

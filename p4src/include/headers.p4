@@ -114,7 +114,6 @@ struct metadata_t {
     bit<1>        vip_icmp_echo;
     bit<1>        to_local_addr;
     bit<1>        translated;     /* a session rewrote this packet */
-    bit<1>        reply_sent;     /* ARP / ICMP answered in place: skip routing */
     svc_idx_t     svc_idx;
     partition_t   partition;
     /* incremental checksum deltas (one's complement) to fold in */

@@ -29,19 +29,36 @@ _CLOSE = object()
 
 
 class Outbox:
-    """Responses for one StreamChannel, drained by the gRPC response generator."""
+    """Responses for one StreamChannel, drained by the gRPC response generator.
 
-    def __init__(self) -> None:
-        self.q: queue.Queue = queue.Queue()
+    Bounded: a client that stops reading loses PacketIns/digests/notifications
+    (counted in `dropped`) instead of growing the switch's memory without limit."""
+
+    def __init__(self, maxsize: int = 65536) -> None:
+        self.q: queue.Queue = queue.Queue(maxsize)
         self.closed = False
+        self.dropped = 0
 
     def put(self, msg: Any) -> None:
         if not self.closed:
-            self.q.put(msg)
+            try:
+                self.q.put_nowait(msg)
+            except queue.Full:
+                self.dropped += 1
 
     def close(self) -> None:
+        if self.closed:
+            return
         self.closed = True
-        self.q.put(_CLOSE)
+        while True:
+            try:
+                self.q.put_nowait(_CLOSE)
+                return
+            except queue.Full:
+                try:
+                    self.q.get_nowait()
+                except queue.Empty:
+                    pass
 
     def __iter__(self):
         while True:

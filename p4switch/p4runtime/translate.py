@@ -28,7 +28,7 @@ from typing import Any, Callable
 from p4common.codec import nbytes, to_canonical
 from p4common.matchstr import Exact, Lpm, Optional_, Range, Ternary, Valid
 from p4common.p4info import P4InfoIndex, P4InfoError
-from p4common.proto import p4info_pb2, p4runtime_pb2
+from p4common.proto import p4data_pb2, p4info_pb2, p4runtime_pb2
 
 from .errors import Code, P4RTError, from_switch_error
 
@@ -504,6 +504,8 @@ class Pipeline:
                 self._drop_oneshot(ti.profile, old_meta.oneshot)
                 old_meta = EntryMeta(old_meta.metadata, old_meta.idle_ns, None)
             e.timeout_ms = (entry.idle_timeout_ns // 1_000_000 or 1) if entry.idle_timeout_ns else None
+            if entry.idle_timeout_ns:
+                e.last_hit = time.monotonic()   # a modified entry starts a new idle period
             self._apply_direct(ti, e, entry)
 
             def undo_mod() -> None:
@@ -1292,10 +1294,7 @@ class Pipeline:
 
     # -- digests ----------------------------------------------------------------------
     def digest_data(self, info: Any, values: tuple) -> Any:
-        d = p4runtime_pb2.P4Data() if hasattr(p4runtime_pb2, "P4Data") else None
-        if d is None:
-            from p4common.proto import p4data_pb2
-            d = p4data_pb2.P4Data()
+        d = p4data_pb2.P4Data()
         ts = info.type_spec
         if ts.WhichOneof("type_spec") in ("struct", "tuple") or len(values) > 1:
             tgt = d.struct if ts.WhichOneof("type_spec") != "tuple" else d.tuple

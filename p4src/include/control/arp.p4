@@ -18,7 +18,6 @@ control Arp(inout headers_t hdr, inout metadata_t meta) {
         hdr.arp.tpa = hdr.arp.spa;
         hdr.arp.spa = asked;
         meta.egress_port = meta.in_port;
-        meta.reply_sent = 1;
     }
 
     action arp_ignore() {

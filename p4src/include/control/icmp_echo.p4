@@ -15,7 +15,6 @@ control IcmpEcho(inout headers_t hdr, inout metadata_t meta) {
         hdr.ipv4.dst_addr = requester;
         hdr.icmp.icmp_type = ICMP_ECHO_REPLY;
         hdr.icmp.checksum = csum16_add_delta(hdr.icmp.checksum, CSUM_DELTA_ECHO_TO_REPLY);
-        meta.reply_sent = 1;
     }
 }
 

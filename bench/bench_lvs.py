@@ -1,0 +1,222 @@
+"""p4lvs throughput on the netns demo topology, beside stock Linux.
+
+Same topology both times (client, balancer, three real servers, each in its
+own network namespace, veth links); the balancer is first p4sw running lvs.p4
+with the p4lvs daemon (FULLNAT: sessions created by the controller on
+packet-in), then the Linux kernel itself with an nftables DNAT+SNAT balancer
+(round robin over the same servers, SNAT to the same local address).
+
+Figures:
+* new connections/s: K client threads, each connect + HTTP GET + read + close
+  in a loop for T seconds through the VIP (every connection is a new session);
+* packets/s: one established UDP flow, the client sends datagrams as fast as
+  it can for T seconds, the real servers echo them; packets through the
+  balancer = 2 x echoes received.
+
+The real servers and clients are Python, the same in both runs: the Linux
+figures are bounded by them, so the ratio understates how much faster the
+kernel is. Needs root, iproute2, curl and nft (`apt-get install nftables`).
+
+    python bench/bench_lvs.py [--seconds 5] [--threads 4] [--out build]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CPS_CLIENT = r'''
+import socket, sys, threading, time
+vip, seconds, threads = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+ok = [0] * threads; bad = [0] * threads
+end = time.monotonic() + seconds
+def worker(i):
+    while time.monotonic() < end:
+        try:
+            s = socket.create_connection((vip, 80), timeout=3)
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            data = b""
+            while (chunk := s.recv(4096)):
+                data += chunk
+            s.close()
+            if data[:16].split(b" ")[1:2] == [b"200"]:
+                ok[i] += 1
+            else:
+                bad[i] += 1
+        except OSError:
+            bad[i] += 1
+ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+t0 = time.monotonic()
+[t.start() for t in ts]; [t.join() for t in ts]
+print(sum(ok), sum(bad), time.monotonic() - t0)
+'''
+
+PPS_CLIENT = r'''
+import socket, sys, threading, time
+vip, seconds = sys.argv[1], float(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((vip, 53)); s.settimeout(0.5)
+s.send(b"warm-up")
+try:
+    s.recv(2048)
+except socket.timeout:
+    pass
+got = [0]; stop = [False]
+def rx():
+    while not stop[0]:
+        try:
+            s.recv(2048); got[0] += 1
+        except socket.timeout:
+            pass
+t = threading.Thread(target=rx); t.start()
+sent = 0; t0 = time.monotonic(); end = t0 + seconds
+payload = b"x" * 64
+while time.monotonic() < end:
+    try:
+        s.send(payload); sent += 1
+    except OSError:
+        pass
+    if sent % 64 == 0:
+        time.sleep(0.0005)           # let the receiver and the balancer breathe
+time.sleep(1.0); stop[0] = True; t.join()
+print(got[0], sent, seconds)
+'''
+
+
+@dataclass
+class Figures:
+    cps: float
+    cps_failed: int
+    pps: float
+    udp_sent: int
+    udp_echoed: int
+
+
+def run_client(netns: str, script: str, *args) -> list[float]:
+    cp = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", script, *map(str, args)],
+                        capture_output=True, text=True, timeout=300)
+    if cp.returncode != 0:
+        raise RuntimeError(f"client failed: {cp.stderr.strip()[-500:]}")
+    return [float(x) for x in cp.stdout.split()]
+
+
+def measure(client_ns: str, vip: str, seconds: float, threads: int) -> Figures:
+    ok, bad, dt = run_client(client_ns, CPS_CLIENT, vip, seconds, threads)
+    echoed, sent, pdt = run_client(client_ns, PPS_CLIENT, vip, seconds)
+    return Figures(ok / dt, int(bad), 2 * echoed / pdt, int(sent), int(echoed))
+
+
+def bench_p4lvs(out: str, seconds: float, threads: int) -> tuple[Figures, dict]:
+    from topologies.lvs_demo import VIP, LvsDemo
+    with LvsDemo(out, weights={"rs1": 1, "rs2": 1, "rs3": 1}, tcp_timeout=30) as demo:
+        fig = measure(demo.net.netns("client"), VIP, seconds, threads)
+        return fig, demo.control(cmd="list")
+
+
+def nft_ruleset(vip: str, lip: str, servers: list[str], http: int, udp: int) -> str:
+    m = ", ".join(f"{i} : {ip}" for i, ip in enumerate(servers))
+    n = len(servers)
+    return f"""
+table ip p4lvs_baseline {{
+    chain pre {{
+        type nat hook prerouting priority dstnat; policy accept;
+        ip daddr {vip} tcp dport 80 dnat to numgen inc mod {n} map {{ {m} }} : {http}
+        ip daddr {vip} udp dport 53 dnat to numgen inc mod {n} map {{ {m} }} : {udp}
+    }}
+    chain post {{
+        type nat hook postrouting priority srcnat; policy accept;
+        ip daddr {{ {", ".join(servers)} }} snat to {lip}
+    }}
+}}
+"""
+
+
+def bench_nftables(seconds: float, threads: int) -> Figures:
+    """The same topology, the balancer namespace routing and NATing itself."""
+    from topologies.graph import Topology
+    from topologies.lvs_demo import (CLIENT_IP, HTTP_PORT, LIP, RS_IPS, SERVER_SCRIPT, UDP_PORT,
+                                     VIP, mac)
+    from topologies.runner import NetnsTopology, _die_with_parent
+    t = Topology()
+    t.add_host("lb")
+    t.add_host("client", ip=f"{CLIENT_IP}/24", mac=mac("client"),
+               commands=["ip route replace default via 10.0.1.1"])
+    t.add_link("client", "lb", port_a=0, port_b=0)
+    for i, (rs, ip) in enumerate(RS_IPS.items(), start=1):
+        t.add_host(rs, ip=f"{ip}/24", mac=mac(rs), commands=["ip route replace default via 10.0.2.1"])
+        t.add_link(rs, "lb", port_a=0, port_b=i)
+    procs = []
+    with NetnsTopology(t) as net:
+        lb = net.netns("lb")
+        cmds = [["ip", "addr", "add", "10.0.1.1/24", "dev", "eth0"],
+                ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]]
+        for i, ip in enumerate(RS_IPS.values(), start=1):
+            cmds += [["ip", "addr", "add", "10.0.2.1/32", "dev", f"eth{i}"],
+                     ["ip", "route", "add", f"{ip}/32", "dev", f"eth{i}"]]
+        for c in cmds:
+            subprocess.run(["ip", "netns", "exec", lb, *c], check=True)
+        rules = nft_ruleset(VIP, LIP, list(RS_IPS.values()), HTTP_PORT, UDP_PORT)
+        subprocess.run(["ip", "netns", "exec", lb, "nft", "-f", "-"], input=rules, text=True,
+                       check=True)
+        script = net.workdir / "server.py"
+        script.write_text(SERVER_SCRIPT)
+        try:
+            for rs in RS_IPS:
+                procs.append(subprocess.Popen(
+                    ["ip", "netns", "exec", net.netns(rs), sys.executable, str(script), rs,
+                     str(HTTP_PORT), str(UDP_PORT)], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent))
+            end = time.monotonic() + 20
+            while net.exec("client", ["curl", "-s", "-m", "1", f"http://{VIP}/"]).returncode:
+                if time.monotonic() > end:
+                    raise RuntimeError("nftables baseline: no answer through the VIP")
+                time.sleep(0.2)
+            return measure(net.netns("client"), VIP, seconds, threads)
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--out", default=str(REPO / "build"))
+    args = ap.parse_args(argv)
+    from topologies.netns import netns_supported
+    ok, why = netns_supported()
+    if not ok:
+        print(f"bench_lvs: cannot run: {why}", file=sys.stderr)
+        return 1
+    print(f"bench_lvs: {args.seconds:g} s per figure, {args.threads} client threads")
+    p4, listing = bench_p4lvs(args.out, args.seconds, args.threads)
+    ctl = listing.get("controller", {})
+    print(f"p4lvs (p4sw + lvs.p4 + daemon): {p4.cps:8.1f} new connections/s "
+          f"({p4.cps_failed} failed), {p4.pps:8.1f} packets/s "
+          f"(UDP: {p4.udp_echoed}/{p4.udp_sent} echoed); controller: "
+          f"{ctl.get('new_sessions', 0)} sessions, {ctl.get('mean_punt_ms', 0)} ms per new flow")
+    if shutil.which("nft") is None:
+        print("nftables baseline: skipped (nft not installed: apt-get install nftables)")
+        return 0
+    lx = bench_nftables(args.seconds, args.threads)
+    print(f"nftables DNAT+SNAT (Linux):     {lx.cps:8.1f} new connections/s "
+          f"({lx.cps_failed} failed), {lx.pps:8.1f} packets/s "
+          f"(UDP: {lx.udp_echoed}/{lx.udp_sent} echoed)")
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.3f}" if b else "n/a (baseline measured 0)"
+    print(f"ratio p4lvs / nftables: new connections/s {ratio(p4.cps, lx.cps)}, "
+          f"packets/s {ratio(p4.pps, lx.pps)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
