@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-veth", action="store_true", help="skip the veth measurement")
     ap.add_argument("--no-packet-ring", action="store_true",
                     help="veth: p4sw receives with recvmsg instead of a TPACKET_V3 ring")
-    ap.add_argument("--out", default="build")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "build"))
     ap.add_argument("--shared", default=None)
     args = ap.parse_args(argv)
 

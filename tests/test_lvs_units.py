@@ -206,3 +206,20 @@ def test_idle_timeout_frees_both_entries_and_port():
     assert set(plan.deletes) == set(writes) and mgr.sessions() == []
     assert mgr.idle(writes[1].match).deletes == [] and mgr.stats.stale_timeouts == 1
     assert sum(p.in_use for p in mgr.pools) == 0
+
+
+def test_cli_check_reports_located_errors(tmp_path, capsys):
+    from runtime.cli import main
+    good = tmp_path / "lb.toml"
+    good.write_text(GOOD)
+    assert main(["check", "-c", str(good)]) == 0
+    assert "1 service(s), 2 real server(s)" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace("weight = 3", "weight = 3.5"))
+    assert main(["check", "-c", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:22: service[0].server[0].weight: 'weight' must be an integer" in err
+    assert main(["check", "-c", str(tmp_path / "missing.toml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["list", "--socket", str(tmp_path / "none.sock")]) == 1
+    assert "no p4lvs daemon" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from topologies.build import CompileError, CompilerUnavailable, basic_p4, compile_p4, tutorials_dir
+from topologies.build import basic_p4, compile_p4, tutorials_dir
 from topologies.netns import netns_supported, run
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
@@ -20,18 +20,13 @@ def basic_json(tmp_path_factory):
     ok, why = netns_supported()
     if not ok:
         pytest.skip(why)
-    pytest.importorskip("p4switch.switch", reason="switch engine not written yet")
     if os.environ.get("P4LVS_BASIC_JSON"):
         return Path(os.environ["P4LVS_BASIC_JSON"])
     src = basic_p4()
     if not src.exists():
         pytest.skip(f"{src} not found (set P4LVS_SHARED)")
-    try:
-        program, _ = compile_p4(src, tmp_path_factory.mktemp("build"), "basic")
-    except CompilerUnavailable as e:
-        pytest.skip(str(e))
-    except CompileError as e:
-        pytest.skip(f"the compiler cannot produce basic.json yet: {e}")
+    # p4pc compiles basic.p4: a compile failure is a failure of this test, not a skip
+    program, _ = compile_p4(src, tmp_path_factory.mktemp("build"), "basic")
     return program
 
 

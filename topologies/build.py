@@ -59,7 +59,7 @@ def compile_p4(src: str | Path, out_dir: str | Path, name: str | None = None,
     src = Path(src)
     if not src.exists():
         raise CompileError(f"{src}: no such file")
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()   # switches run in other cwds: hand them absolute paths
     out_dir.mkdir(parents=True, exist_ok=True)
     name = name or src.stem
     out_json = out_dir / f"{name}.json"

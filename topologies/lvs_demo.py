@@ -19,7 +19,6 @@ the benchmark.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess

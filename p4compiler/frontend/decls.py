@@ -413,6 +413,23 @@ class DeclMixin:
         finally:
             self.loc_override = saved
 
+    def _is_ctor_const(self, e: Any) -> bool:
+        """Constructor arguments: compile-time constants, constructor parameters, instances."""
+        if isinstance(e, A.PathExpression):
+            d = self.tp.decl_of(e)
+            if isinstance(d, A.Parameter) and d.direction == "" or isinstance(d, A.Instantiation):
+                return True
+        if isinstance(e, (A.ConstructorCallExpression, A.TypeNameExpression, A.DefaultExpression)):
+            return True
+        if isinstance(e, A.MethodCallExpression):
+            return self.tp.const_value(e) is not None
+        if isinstance(e, (A.ListExpression, A.StructExpression)):
+            items = e.items if isinstance(e, A.ListExpression) else [f.expr for f in e.fields]
+            return all(self._is_ctor_const(x) for x in items)
+        if isinstance(e, (A.BinaryOp, A.UnaryOp, A.Cast, A.Mux, A.Slice)):
+            return all(self._is_ctor_const(x) for x in e.children() if isinstance(x, A.Expression))
+        return self._is_const_like(e)
+
     def _is_const_like(self, e: Any) -> bool:
         # struct/list/tuple constants and enum members: compile-time but not a scalar
         if isinstance(e, (A.ListExpression, A.StructExpression, A.InvalidExpression)):
@@ -421,7 +438,7 @@ class DeclMixin:
                                  [f.expr for f in e.fields] if isinstance(e, A.StructExpression) else []))
         if self.tp.const_value(e) is not None:
             return True
-        if isinstance(e, A.Member) and isinstance(self.tp.type_of(e), (T.Enum, T.SerEnum, T.Error)):
+        if isinstance(e, A.Member) and isinstance(self.tp.decl_of(e), (A.DeclarationId, A.SerEnumMember)):
             return True
         if isinstance(e, A.PathExpression):
             d = self.tp.decl_of(e)
@@ -544,6 +561,9 @@ class DeclMixin:
                     cands.append(self.subst(ft, sub))
             ft = self.pick_overload(cands, args, where, decl.name)
             bindings = self.bind_call(ft, args, scope, where, decl.name, extra_tvs=[tv for tv in t.type_params if id(tv) not in sub])
+            for a in args:
+                if not self._is_ctor_const(a.expr):
+                    self.err(a.expr, f"{self.show(a.expr)}: cannot evaluate to a compile-time constant", TYPE)
             if t.type_params and not t.type_args:
                 for tv in t.type_params:
                     if id(tv) not in bindings:
@@ -562,6 +582,9 @@ class DeclMixin:
                 bindings = self.bind_call(ft, args, scope, where, t.name)
             finally:
                 self.loc_override = saved
+            for a in args:
+                if not self._is_ctor_const(a.expr):
+                    self.err(a.expr, f"'{self.show(a.expr)}': cannot evaluate to a compile-time constant", TYPE)
             if t.type_params and not t.type_args:
                 return self.subst(t, bindings)
             return t

@@ -698,14 +698,16 @@ class ExprMixin:
         s, d = src, dst
         if isinstance(d, (T.TypeVar, T.DontCare)) or isinstance(s, (T.TypeVar, T.DontCare)):
             return True
+        # p4c's canCastBetween: a `type` converts only to/from its representation; a
+        # serializable enum only to/from (enums with) its exact underlying type
         if isinstance(d, T.NewType):
-            return isinstance(s, T.InfInt) or s == d.base or (isinstance(s, T.NewType) and self.cast_legal(s.base, d, e))
+            return isinstance(s, T.InfInt) or s == d.base
         if isinstance(s, T.NewType):
-            return d == s.base or self.cast_legal(s.base, d, e)
+            return d == s.base
         if isinstance(d, T.SerEnum):
-            return isinstance(s, (T.Bits, T.InfInt)) or (isinstance(s, T.SerEnum) and s == d)
+            return s == d.base or (isinstance(s, T.SerEnum) and s.base == d.base)
         if isinstance(s, T.SerEnum):
-            return self.cast_legal(s.base, d, e)
+            return d == s.base
         if isinstance(d, T.Bits):
             if isinstance(s, T.Bits):
                 return s.width == d.width or s.signed == d.signed
@@ -724,7 +726,7 @@ class ExprMixin:
                 return True
             return False
         if isinstance(d, T.InfInt):
-            return isinstance(s, (T.InfInt,))
+            return isinstance(s, (T.InfInt, T.Bits))
         if isinstance(d, (T.StructLike, T.Tuple)) and isinstance(s, (T.ListT, T.UnknownStruct)):
             return True
         return False
