@@ -7,7 +7,7 @@ SHARED  ?= $(abspath ../shared)
 BASIC_P4 := $(SHARED)/conformance/tutorials/basic/solution/basic.p4
 PYTEST_ARGS ?=
 
-.PHONY: setup build test demo bench lint clean
+.PHONY: setup build test demo bench lint clean p4rt-client-venvs p4rt-test-programs bench-p4runtime test-p4runtime
 
 setup: $(STAMP)
 
@@ -36,3 +36,23 @@ lint: $(STAMP)
 clean:
 	rm -rf $(BUILD) .pytest_cache *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+# --- P4Runtime server (p4switch/p4runtime) ------------------------------------
+# Client-library venvs for tests/test_p4runtime_clients.py: .venv-p4rs
+# (p4runtime-shell, old protobuf) and .venv-finsy (finsy, new protobuf).
+p4rt-client-venvs:
+	bash scripts/setup_p4rt_clients.sh
+
+# Regenerate the P4Runtime test program (JSON + P4Info) with the project's compiler.
+p4rt-test-programs: $(STAMP)
+	$(PY) -m p4compiler tests/p4rt_programs/p4rt_full.p4 -o tests/p4rt_programs/p4rt_full.json \
+		--p4runtime-files tests/p4rt_programs/p4rt_full.p4info.txtpb
+
+# The P4Runtime tests (client-library tests skip without `make p4rt-client-venvs`).
+# P4LVS_P4RT_TARGET=host:port runs them against another server.
+test-p4runtime: $(STAMP)
+	$(PY) -m pytest -q -rs tests/test_p4runtime_server.py tests/test_p4runtime_entities.py \
+		tests/test_p4runtime_cli.py tests/test_p4runtime_clients.py
+
+bench-p4runtime: $(STAMP)
+	$(PY) bench/bench_p4runtime.py

@@ -266,7 +266,13 @@ def parse_config(text: str, source: str = "<config>") -> Config:
         m = re.search(r"line (\d+)", str(e))
         raise ConfigError(source, [ConfigIssue(int(m.group(1)) if m else None, "",
                                                f"TOML syntax: {e}")]) from None
-    c = _Checker(KeyLocator(text))
+    return validate(raw, KeyLocator(text), source)
+
+
+def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
+    """Validate parsed TOML (or the same shape from a command); ConfigError
+    lists every problem."""
+    c = _Checker(loc)
     top = c.table(raw, (), {"global": dict, "interface": list, "route": list, "local": dict,
                             "service": list})
 
@@ -295,7 +301,8 @@ def parse_config(text: str, source: str = "<config>") -> Config:
             continue
         ok = True
         if not 0 <= it["port"] < 511 or it["port"] == CPU_PORT:
-            c.err(p + ("port",), f"port {it['port']} is not a data port (0..510, not the CPU port {CPU_PORT})")
+            c.err(p + ("port",), f"port {it['port']} is not a data port "
+                                 f"(0..510, not the CPU port {CPU_PORT})")
             ok = False
         elif it["port"] in ports_seen:
             c.err(p + ("port",), f"port {it['port']} already used by interface[{ports_seen[it['port']]}]")
@@ -418,6 +425,13 @@ def parse_config(text: str, source: str = "<config>") -> Config:
         c.issues.sort(key=lambda x: (x.line or 0))
         raise ConfigError(source, c.issues)
     return Config(glob, tuple(interfaces), tuple(routes), tuple(lips), port_range, tuple(services))
+
+
+def validate_service(fields: dict) -> Service:
+    """One service from an operator command, checked like the file's."""
+    raw = {"local": {"addresses": ["0.0.0.1"]}, "service": [fields]}
+    cfg = validate(raw, KeyLocator(""), "command")
+    return cfg.services[0]
 
 
 def load_config(path: str | Path) -> Config:

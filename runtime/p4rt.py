@@ -275,6 +275,24 @@ class P4RuntimeClient:
             raise P4RuntimeClientError("Read", e.code().name, e.details() or "") from None
         return out
 
+    def time_since_last_hit(self, e: Entry) -> int | None:
+        """Nanoseconds since the entry was last hit, or None when the switch
+        does not say (or the entry is gone)."""
+        req = pb.ReadRequest(device_id=self.device_id)
+        te = req.entities.add().table_entry
+        te.CopyFrom(self.encode(e))
+        te.ClearField("action")
+        te.ClearField("idle_timeout_ns")
+        te.time_since_last_hit.SetInParent()
+        try:
+            for resp in self.stub.Read(req, timeout=self.timeout):
+                for ent in resp.entities:
+                    if ent.table_entry.HasField("time_since_last_hit"):
+                        return ent.table_entry.time_since_last_hit.elapsed_ns
+        except grpc.RpcError:
+            return None
+        return None
+
     def read_table_count(self, name: str) -> int:
         idx = self._need()
         req = pb.ReadRequest(device_id=self.device_id)

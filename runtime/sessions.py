@@ -224,6 +224,14 @@ class SessionManager:
         self.stats.expired += 1
         return Plan(deletes=self._forget(rec), note="expired")
 
+    def other_direction(self, entry_match: tuple) -> Entry | None:
+        """The session's entry for the direction not named by `entry_match`."""
+        key = _flow_from_match(entry_match)
+        rec = self.by_inbound.get(key) or self.by_outbound.get(key)
+        if rec is None:
+            return None
+        return rec.entries[1] if rec.inbound == key else rec.entries[0]
+
     def _forget(self, rec: SessionRecord) -> list[Entry]:
         self.by_inbound.pop(rec.inbound, None)
         self.by_outbound.pop(rec.outbound, None)

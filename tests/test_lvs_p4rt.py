@@ -135,3 +135,21 @@ def test_unreachable_switch_is_a_clear_error():
         c.connect()
     with pytest.raises(CommandError, match="no p4lvs daemon"):
         request("/nonexistent/ctl.sock", {"cmd": "list"})
+
+
+def test_one_way_udp_flow_keeps_its_session(lb):
+    """The reply direction idles, the client keeps sending: no expiry."""
+    ctl, wire, _ = lb
+    ctl.mgr.cfg = parse_config(CONFIG.replace("[global]", "[global]\nudp_timeout = 1"))
+    dgram = bytes(Ether(src=CLIENT_MAC, dst=SW1) / IP(src=CLIENT, dst=VIP) /
+                  UDP(sport=777, dport=53) / b"log line")
+    servers = set()
+    for _ in range(12):                      # 3 s of one-way traffic, timeout 1 s
+        wire[CLIENT_PORT].inject(dgram)
+        servers |= {Ether(f)[IP].dst for f in wait_sent(wire[SERVER_PORT])}
+        time.sleep(0.25)
+    assert ctl.mgr.stats.new_sessions == 1 and ctl.mgr.stats.expired == 0 and len(servers) == 1
+    end = time.monotonic() + 6               # silence: now both directions idle
+    while ctl.mgr.sessions() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert ctl.mgr.sessions() == [] and ctl.mgr.stats.expired == 1
