@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"p4lvs (p4sw + lvs.p4 + daemon): {p4.cps:8.1f} new connections/s "
           f"({p4.cps_failed} failed), {p4.pps:8.1f} packets/s "
           f"(UDP: {p4.udp_echoed}/{p4.udp_sent} echoed); controller: "
-          f"{ctl.get('new_sessions', 0)} sessions, {ctl.get('mean_punt_ms', 0)} ms per new flow")
+          f"{ctl.get('new_sessions', 0)} sessions from {ctl.get('punts', 0)} packet-ins in "
+          f"{ctl.get('punt_batches', 0)} batches, {ctl.get('mean_batch_ms', 0)} ms per batch")
     if shutil.which("nft") is None:
         print("nftables baseline: skipped (nft not installed: apt-get install nftables)")
         return 0

@@ -1,7 +1,8 @@
 """`p4pc` / `python3 -m p4compiler`: the command line, shaped like p4c-bm2-ss.
 
     p4pc [-I DIR]... [-D NAME[=VAL]]... [-U NAME]... [-o prog.json]
-         [--p4runtime-files x.txtpb[,y.json]] [--parse-only] [-E] [--pp out.p4] prog.p4
+         [--p4runtime-files x.txtpb[,y.json]] [--p4runtime-entries-files e.txtpb]
+         [--parse-only] [-E] [--pp out.p4] prog.p4
 
 Exit status: 0 success, 1 errors in the program (diagnostics on stderr in
 p4c's format), 2 bad command line, 3 internal compiler bug (reported at the
@@ -41,6 +42,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("-o", dest="output", metavar="FILE", help="BMv2 JSON output file")
     ap.add_argument("--p4runtime-files", dest="p4runtime_files", metavar="FILES",
                     help="comma-separated P4Info output files (.txtpb/.txt text, .json, .bin)")
+    ap.add_argument("--p4runtime-entries-files", dest="p4runtime_entries_files", metavar="FILES",
+                    help="comma-separated files for the const table entries as a P4Runtime "
+                         "WriteRequest (.txtpb/.txt text, .json, .bin)")
     ap.add_argument("--p4runtime-format", dest="p4runtime_format", help=argparse.SUPPRESS)
     ap.add_argument("--std", default="p4-16", help="source language: p4-16 (P4_14 is not supported)")
     ap.add_argument("--p4v", default=None, help="language version (16; p4c's old spelling of --std)")
@@ -69,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         p4runtime_files=[f for f in (args.p4runtime_files or "").split(",") if f],
         parse_only=args.parse_only, preprocess_only=args.preprocess_only,
         pp_file=args.pp_file, with_column=args.diag_columns)
+    # not a CompileOptions field (that class is front-half owned): driver.backend reads it
+    opts.p4runtime_entries_files = [f for f in (args.p4runtime_entries_files or "").split(",") if f]
     diags = Diagnostics(with_column=opts.with_column)
     comp = Compilation(opts, diags)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))

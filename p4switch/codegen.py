@@ -17,6 +17,7 @@ Conventions inside generated code:
 from __future__ import annotations
 
 import random as _random
+import struct as _struct
 from typing import Any
 
 from . import bits
@@ -201,6 +202,106 @@ def _lookahead(K, b, o, off, w, codes):
     nb = need
     v = int.from_bytes(b[o:o + nb], "big")
     return (v >> (nb * 8 - off - w)) & ((1 << w) - 1)
+
+
+# ---------------------------------------------------------------- struct layouts
+
+_PIECES = ((64, "Q"), (32, "I"), (16, "H"), (8, "B"))
+
+
+def struct_layout(widths: list[int]) -> tuple[str, list[tuple[int, int]]] | None:
+    """How to move a fixed-width header between bytes and field values with one
+    struct call. The header's bit string is cut into minimal byte-aligned
+    chunks (a byte-aligned field alone, or a run of fields that only together
+    end on a byte boundary); a chunk of 8/16/32/64 bits is one big-endian
+    piece, any other is cut MSB first into pieces of at most 32 bits (64 for
+    chunks wider than 64), largest first. Returns (format, [(start bit, end
+    bit) per piece]), or None when the header is not a whole number of bytes
+    (then the generic int.from_bytes / to_bytes code is used). Pieces,
+    unlike one wide int, are small ints: shifting and masking them is cheap,
+    and struct parses / packs them in C."""
+    total = sum(widths)
+    if total <= 0 or total % 8:
+        return None
+    chunks = []
+    start = pos = 0
+    for wd in widths:
+        pos += wd
+        if pos % 8 == 0 and pos > start:
+            chunks.append((start, pos))
+            start = pos
+    fmt = "!"
+    pieces = []
+    for cs, ce in chunks:
+        cw = ce - cs
+        sizes = _PIECES if cw >= 64 else _PIECES[1:]
+        p = cs
+        while p < ce:
+            rest = ce - p
+            for size, ch in sizes:
+                if size <= rest:
+                    break
+            fmt += ch
+            pieces.append((p, p + size))
+            p += size
+    return fmt, pieces
+
+
+def _field_spans(widths: list[int]) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    for wd in widths:
+        spans.append((pos, pos + wd))
+        pos += wd
+    return spans
+
+
+def unpack_exprs(widths: list[int], pieces: list[tuple[int, int]], names: list[str]) -> list[str | None]:
+    """Per field, the expression rebuilding its value from the unpacked pieces
+    (named `names`); None for a zero-width field."""
+    out: list[str | None] = []
+    for fs, fe in _field_spans(widths):
+        if fe == fs:
+            out.append(None)
+            continue
+        terms = []
+        for (ps, pe), nm in zip(pieces, names):
+            lo, hi = max(fs, ps), min(fe, pe)
+            if lo >= hi:
+                continue
+            t = nm
+            if pe - hi:
+                t = f"({t} >> {pe - hi})"
+            if lo != ps:            # bits above the field's part in this piece
+                t = f"({t} & {bits.mask(hi - lo)})"
+            if fe - hi:
+                t = f"({t} << {fe - hi})"
+            terms.append(t)
+        out.append(" | ".join(terms) if len(terms) > 1 else terms[0])
+    return out
+
+
+def pack_exprs(widths: list[int], pieces: list[tuple[int, int]], values: list[str]) -> list[str]:
+    """Per piece, the expression of its value from the fields' values (code
+    strings; fields are masked to their width, as the PHV contract says)."""
+    out = []
+    spans = _field_spans(widths)
+    for ps, pe in pieces:
+        terms = []
+        for (fs, fe), v in zip(spans, values):
+            lo, hi = max(fs, ps), min(fe, pe)
+            if lo >= hi:
+                continue
+            t = v
+            if fe - hi:
+                t = f"({t} >> {fe - hi})"
+            if lo != fs:            # the field's bits above this piece belong to an earlier one
+                t = f"({t} & {bits.mask(hi - lo)})"
+            if pe - hi:
+                t = f"({t} << {pe - hi})"
+            terms.append(t)
+        out.append(" | ".join(terms) if len(terms) > 1 else terms[0])
+    return out
 
 
 # ---------------------------------------------------------------- generator
@@ -571,16 +672,21 @@ class CodeGen:
             need(1)
             fl = self.expr(a[1]) if len(a) > 1 else "0"
             w(ind, f"K.clone = ({self.expr(a[0])}, {fl})")
+            w(ind, "K.tm = True")
         elif op == "resubmit":
             w(ind, f"K.resubmit = {self.expr(a[0]) if a else 0}")
+            w(ind, "K.tm = True")
         elif op == "recirculate":
             w(ind, f"K.recirc = {self.expr(a[0]) if a else 0}")
+            w(ind, "K.tm = True")
         elif op == "generate_digest":
             need(2)
             w(ind, f"K.learn = ({self.expr(a[0])}, {self.expr(a[1])})")
+            w(ind, "K.tm = True")
         elif op == "truncate":
             need(1)
             w(ind, f"K.truncate = {self.expr(a[0])}")
+            w(ind, "K.tm = True")
         elif op == "count":
             need(2)
             c = self.env["counters"][a[0].value.name]
@@ -698,11 +804,22 @@ class CodeGen:
         return name
 
     # ------------------------------------------------------------ calculations
-    def serialize_items(self, w: _Writer, ind: int, items: list, acc: str, n: str):
+    def serialize_items(self, w: _Writer, ind: int, items: list, acc: str, n: str,
+                        mod16: bool = False):
         """Append calculation inputs (field / hexstr / header CalcInputs) to the bit
         accumulator `acc` (width in `n`). Consecutive fixed-width fields of one
         header share one validity test and one shift (an invalid header's fields
-        are skipped, as BMv2 does)."""
+        are skipped, as BMv2 does).
+
+        With `mod16`, `acc` only has to be congruent to the bit string modulo
+        0xFFFF (all csum16 needs): since 2**16 == 1 (mod 0xFFFF), a shift by k
+        may be replaced by a shift by k % 16, and as the pieces never overlap,
+        OR equals +. This keeps every intermediate a small int instead of
+        building one wide integer. `acc` is 0 exactly when the bit string is."""
+        def sh(total) -> str:       # shift amount for acc before appending
+            return f"({total} & 15)" if mod16 and not isinstance(total, int) else \
+                str(total & 15 if mod16 else total)
+        join = " + " if mod16 else " | "
         groups: list = []          # (header or None, [items])
         for it in items:
             h = it.field.header if it.kind == "field" and not it.field.varbit else None
@@ -717,12 +834,13 @@ class CodeGen:
                 pos = total
                 for i in its:
                     pos -= i.field.width
-                    parts.append(f"(P[{i.field.slot}] << {pos})" if pos else f"P[{i.field.slot}]")
+                    p = pos & 15 if mod16 else pos
+                    parts.append(f"(P[{i.field.slot}] << {p})" if p else f"P[{i.field.slot}]")
                 ind2 = ind
                 if not h.metadata:
                     w(ind, f"if P[{h.valid_slot}]:")
                     ind2 = ind + 1
-                w(ind2, f"{acc} = ({acc} << {total}) | {' | '.join(parts)}")
+                w(ind2, f"{acc} = ({acc} << {sh(total)}){join}{join.join(parts)}")
                 w(ind2, f"{n} += {total}")
                 continue
             it = its[0]
@@ -732,10 +850,10 @@ class CodeGen:
                 if not f.header.metadata:
                     w(ind, f"if P[{f.header.valid_slot}]:")
                     ind2 = ind + 1
-                w(ind2, f"{acc} = ({acc} << P[{f.header.vl_slot}]) | P[{f.slot}]")
+                w(ind2, f"{acc} = ({acc} << {sh(f'P[{f.header.vl_slot}]')}){join}P[{f.slot}]")
                 w(ind2, f"{n} += P[{f.header.vl_slot}]")
             elif it.kind == "hexstr":
-                w(ind, f"{acc} = ({acc} << {it.width}) | {it.value & bits.mask(it.width)}")
+                w(ind, f"{acc} = ({acc} << {sh(it.width)}){join}{it.value & bits.mask(it.width)}")
                 w(ind, f"{n} += {it.width}")
             elif it.kind == "header":
                 h = it.header
@@ -743,10 +861,10 @@ class CodeGen:
                 v, width = self.header_value(h)
                 if width is None:
                     w(ind + 1, f"_v, _w = {v}")
-                    w(ind + 1, f"{acc} = ({acc} << _w) | _v")
+                    w(ind + 1, f"{acc} = ({acc} << {sh('_w')}){join}_v")
                     w(ind + 1, f"{n} += _w")
                 else:
-                    w(ind + 1, f"{acc} = ({acc} << {width}) | {v}")
+                    w(ind + 1, f"{acc} = ({acc} << {sh(width)}){join}{v}")
                     w(ind + 1, f"{n} += {width}")
 
     def header_value(self, h: Header) -> tuple[str, int | None]:
@@ -793,7 +911,63 @@ class CodeGen:
                                     f"unsupported hash algorithm {calc.algo!r}: {e}") from None
         return self.calc_algos[calc.name]
 
-    def calc_body(self, w: _Writer, ind: int, calc: Calculation, out: str):
+    @staticmethod
+    def implied_valid(cond: Expr | None) -> set:
+        """Headers that are certainly valid when `cond` (an if_cond) is true."""
+        if cond is None:
+            return set()
+        if cond.kind == "valid":
+            return {cond.value}
+        if cond.kind == "op":
+            if cond.op == "d2b":
+                return CodeGen.implied_valid(cond.right)
+            if cond.op == "valid" and cond.right is not None and cond.right.kind == "header":
+                return {cond.right.value}
+            if cond.op == "and":
+                return CodeGen.implied_valid(cond.left) | CodeGen.implied_valid(cond.right)
+        return set()
+
+    def static_csum16(self, w: _Writer, ind: int, items: list, out: str, known: set) -> bool:
+        """csum16 over inputs whose layout is fixed (no varbit, every header
+        certainly valid or metadata): one sum of small ints, each field shifted
+        by its bit position modulo 16 (see serialize_items). False if the
+        inputs' layout depends on the packet."""
+        terms = []      # (code, width), MSB first
+        for it in items:
+            if it.kind == "field":
+                f = it.field
+                if f.varbit or not (f.header.metadata or f.header in known):
+                    return False
+                terms.append((f"P[{f.slot}]", f.width))
+            elif it.kind == "hexstr":
+                terms.append((str(it.value & bits.mask(it.width)), it.width))
+            elif it.kind == "header":
+                h = it.header
+                if h.type.varbit_index is not None or h not in known:
+                    return False
+                v, width = self.header_value(h)
+                terms.append((v, width))
+            else:
+                return False
+        n = sum(wd for _, wd in terms)
+        shift = 0 if HASH_PAD_FRONT else (-n) & 7
+        nb = (n + shift + 7) >> 3 if not HASH_PAD_FRONT else (n + 7) >> 3
+        if nb & 1:
+            shift += 8
+        parts = []
+        pos = shift
+        for code, wd in reversed(terms):
+            if wd:
+                p = pos & 15
+                parts.append(f"({code} << {p})" if p else code)
+            pos += wd
+        w(ind, f"acc = {' + '.join(reversed(parts)) if parts else '0'}")
+        w(ind, "r = acc % 65535")
+        w(ind, "if not r and acc: r = 65535")
+        w(ind, f"{out} = r ^ 65535")
+        return True
+
+    def calc_body(self, w: _Writer, ind: int, calc: Calculation, out: str, known: set = frozenset()):
         """Lines computing `calc` into variable `out`.
 
         The inputs are packed MSB-first into one int (`acc`, `n` bits); the bit
@@ -803,14 +977,16 @@ class CodeGen:
         words is the value modulo 0xFFFF (0xFFFF for a non-zero multiple)."""
         items = [x for x in calc.inputs if x.kind != "payload"]
         has_payload = any(x.kind == "payload" for x in calc.inputs)
+        csum = calc.algo == "csum16"
+        if csum and not has_payload and self.static_csum16(w, ind, items, out, known):
+            return
         w(ind, "acc = 0")
         w(ind, "n = 0")
-        self.serialize_items(w, ind, items, "acc", "n")
+        self.serialize_items(w, ind, items, "acc", "n", mod16=csum and not has_payload)
         if not HASH_PAD_FRONT:
             w(ind, "_pad = (-n) & 7")
             w(ind, "acc <<= _pad")
             w(ind, "n += _pad")
-        csum = calc.algo == "csum16"
         if has_payload:
             order = self.deparse_order()
             last = -1
@@ -848,8 +1024,25 @@ class CodeGen:
             w(ind + 1, f"_v, _w = _ser_vl(P, {self.vl_layout(h)})")
             w(ind + 1, f"{out}.append(_v.to_bytes(_w >> 3, 'big'))")
         else:
-            v, width = self.header_value(h)
-            w(ind + 1, f"{out}.append({v}.to_bytes({(width + 7) // 8}, 'big'))")
+            widths = [f.width for f in h.fields]
+            lay = struct_layout(widths)
+            if lay is None:
+                v, width = self.header_value(h)
+                w(ind + 1, f"{out}.append({v}.to_bytes({(width + 7) // 8}, 'big'))")
+            else:
+                fmt, pieces = lay
+                args = pack_exprs(widths, pieces, [f"P[{f.slot}]" for f in h.fields])
+                w(ind + 1, f"{out}.append({self.struct_fn(fmt, 'pack')}({', '.join(args)}))")
+
+    def struct_fn(self, fmt: str, what: str) -> str:
+        """Name of a bound struct.Struct(fmt).pack / .unpack_from."""
+        key = ("struct", fmt, what)
+        if key not in self.consts:
+            self.uid += 1
+            name = f"_{what}{self.uid}"
+            self.g[name] = getattr(_struct.Struct(fmt), what)
+            self.consts[key] = name
+        return self.consts[key]
 
     # ------------------------------------------------------------ parser
     def gen_parser(self, prs: Parser) -> str:
@@ -871,6 +1064,18 @@ class CodeGen:
         init = names[prs.init_state] if prs.init_state else "None"
         w(0, f"def {fname}(P, K, b):")
         w(1, f"K.err = {self.codes['NoError']}")
+        outside = [n for n in prs.states if n not in inline]
+        if (prs.init_state and outside == [prs.init_state]
+                and preds.get(prs.init_state, 0) == 0):
+            # Every other state is inlined into the start state and nothing
+            # loops back to it, so the start state's function is the whole
+            # parser: it always returns (None, offset). No state-machine loop.
+            w(1, "try:")
+            w(2, f"K.off = {init}(P, K, b, 0)[1]")
+            w(1, "except ParserError as e:")
+            w(2, "K.err = e.code")
+            w(0, "")
+            return fname
         w(1, f"s = {init}")
         w(1, "o = 0")
         w(1, "n = 0")
@@ -944,7 +1149,15 @@ class CodeGen:
         w(ind, f"if len(b) - o < {nb}: raise _perr(K, o, {self.codes['PacketTooShort']})")
         fields = [f for f in rep.fields]
         static = h is not None
-        if nb > 0:
+        lay = struct_layout([f.width for f in fields]) if nb > 0 else None
+        if lay is not None:
+            fmt, pieces = lay
+            names = [f"u{i}" for i in range(len(pieces))]
+            w(ind, f"{', '.join(names)}, = {self.struct_fn(fmt, 'unpack_from')}(b, o)")
+            for k, (f, ex) in enumerate(zip(fields, unpack_exprs([f.width for f in fields], pieces, names))):
+                slot = str(h.base + k) if static else f"{base} + {k}"
+                w(ind, f"P[{slot}] = {ex if ex is not None else 0}")
+        elif nb > 0:
             w(ind, f"v = int.from_bytes(b[o:o + {nb}], 'big')")
             pad = nb * 8 - total
             pos = total + pad
@@ -1131,7 +1344,7 @@ class CodeGen:
             if c.if_cond is not None:
                 w(1, f"if {self.expr(c.if_cond)}:")
                 ind = 2
-            self.calc_body(w, ind, c.calculation, "cv")
+            self.calc_body(w, ind, c.calculation, "cv", self.implied_valid(c.if_cond))
             w(ind, f"if (cv & {bits.mask(c.target.width)}) != P[{c.target.slot}]: bad = True")
         w(1, "return bad")
         w(0, "")
@@ -1144,7 +1357,7 @@ class CodeGen:
             if c.if_cond is not None:
                 w(1, f"if {self.expr(c.if_cond)}:")
                 ind = 2
-            self.calc_body(w, ind, c.calculation, "cv")
+            self.calc_body(w, ind, c.calculation, "cv", self.implied_valid(c.if_cond))
             w(ind, f"P[{c.target.slot}] = cv & {bits.mask(c.target.width)}")
         w(0, "")
         return "cks_verify", "cks_update"

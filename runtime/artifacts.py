@@ -27,7 +27,7 @@ class Artifacts:
 
 def compile_lvs(out_dir: str | Path, source: Path = LVS_P4) -> Artifacts:
     """Compile when the outputs are missing or older than any p4src file."""
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     art = Artifacts(out / "lvs.json", out / "lvs.p4info.txtpb")
     newest = max(p.stat().st_mtime for p in source.parent.rglob("*.p4"))

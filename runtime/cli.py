@@ -19,6 +19,7 @@ import argparse
 import json
 import logging
 import os
+import queue
 import signal
 import sys
 import threading
@@ -44,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], **kw)
     r = cmd("run", help="run the daemon")
     r.add_argument("-c", "--config", required=True)
-    r.add_argument("--switch", default="127.0.0.1:9559", help="P4Runtime server address")
-    r.add_argument("--device-id", type=int, default=0)
+    r.add_argument("--switch", action="append", metavar="ADDR[/DEVICE_ID]",
+                   help="P4Runtime server (default 127.0.0.1:9559, device 0); repeat for a group "
+                        "of switches sharing every session")
     r.add_argument("--election-id", type=int, default=1)
     r.add_argument("--build-dir", default="build", help="where lvs.json and its P4Info go")
     r.add_argument("--json", dest="bmv2_json", help="use this BMv2 JSON (with --p4info) "
@@ -150,13 +152,21 @@ def run_daemon(args) -> int:
         else:
             art = compile_lvs(args.build_dir)
             json_path, p4info_path = art.json, art.p4info
-        client = P4RuntimeClient(args.switch, args.device_id, (0, args.election_id))
-        client.connect()
-        if args.no_push:
-            client.use_p4info(p4info_path)
-        else:
-            client.set_pipeline(json_path, p4info_path)
-        ctl = Controller(cfg, client)
+        events: queue.Queue = queue.Queue()
+        clients = []
+        for sw in args.switch or ["127.0.0.1:9559"]:
+            addr, _, dev = sw.partition("/")
+            if dev and not dev.isdigit():
+                print(f"p4lvs: --switch {sw}: the device id must be a number", file=sys.stderr)
+                return 2
+            client = P4RuntimeClient(addr, int(dev or 0), (0, args.election_id), events=events)
+            clients.append(client)
+            client.connect()
+            if args.no_push:
+                client.use_p4info(p4info_path)
+            else:
+                client.set_pipeline(json_path, p4info_path)
+        ctl = Controller(cfg, clients)
         ctl.install()
     except (BuildError, P4RuntimeClientError) as e:
         print(f"p4lvs: {e}", file=sys.stderr)
@@ -165,13 +175,14 @@ def run_daemon(args) -> int:
     threading.Thread(target=server.serve_forever, name="control", daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: ctl.stop())
     signal.signal(signal.SIGINT, lambda *_: ctl.stop())
-    log.info("serving %d service(s) on %s; control socket %s", len(cfg.services), args.switch,
-             args.socket)
+    log.info("serving %d service(s) on %s; control socket %s", len(cfg.services),
+             ", ".join(c.addr for c in clients), args.socket)
     try:
         ctl.run()
     finally:
         server.close()
-        client.close()
+        for c in clients:
+            c.close()
     return 0
 
 

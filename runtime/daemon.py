@@ -33,29 +33,50 @@ class CommandError(Exception):
 
 
 class Controller:
-    def __init__(self, cfg: Config, client: P4RuntimeClient):
+    """Drives one switch, or a group of switches that share the configuration
+    and every session (see docs/design-sessions.md, "Several switches"): all
+    writes go to all of them, a packet-out goes back to the switch that
+    punted, counters are summed. The clients share one event queue."""
+
+    def __init__(self, cfg: Config, clients: P4RuntimeClient | list[P4RuntimeClient]):
         self.cfg = cfg
-        self.client = client
+        self.clients = clients if isinstance(clients, list) else [clients]
+        self.events = self.clients[0].events
+        if any(c.events is not self.events for c in self.clients):
+            raise ValueError("the switches of one controller must share an event queue")
         self.mgr = SessionManager(cfg)
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         self.punts = 0
+        self.punt_batches = 0
         self.punt_latency_s = 0.0
 
     # ------------------------------------------------------------ start
     def install(self) -> None:
         """Static entries (config, ARP, routes, addresses, services)."""
         with self.lock:
-            self.client.write(static_entries(self.cfg, self.mgr.svc_index))
+            self._write(static_entries(self.cfg, self.mgr.svc_index))
 
     # ------------------------------------------------------------ events
+    def _write(self, writes: list, deletes: list = ()) -> None:
+        for c in self.clients:
+            c.write(writes, deletes)
+
     def _carry_out(self, plan: Plan) -> None:
         if plan.writes or plan.deletes:
-            self.client.write(plan.writes, plan.deletes)
+            self._write(plan.writes, plan.deletes)
+
+    def _read_counter(self, name: str) -> dict[int, tuple[int, int]]:
+        total: dict[int, tuple[int, int]] = {}
+        for c in self.clients:
+            for i, (p, b) in c.read_counter(name).items():
+                tp, tb = total.get(i, (0, 0))
+                total[i] = (tp + p, tb + b)
+        return total
 
     def handle(self, ev: Any) -> None:
         if isinstance(ev, PacketIn):
-            self._packet_in(ev)
+            self._packet_ins([ev])
         elif isinstance(ev, IdleTimeout):
             with self.lock:
                 for _table, match in ev.entries:
@@ -64,47 +85,73 @@ class Controller:
             log.warning("switch reported: %s", ev)
 
     def _idle(self, match: tuple) -> None:
-        """One direction idle: the session ends only when the other is idle
-        too (a one-way UDP stream keeps its session); otherwise the switch
-        re-notifies this entry later (every T on p4sw, every 2 s on BMv2)."""
+        """One direction idle on one switch: the session ends only when both
+        directions are idle on every switch (a one-way UDP stream keeps its
+        session; so does a flow another switch of the group now carries);
+        otherwise the switch re-notifies this entry later (every T on p4sw,
+        every 2 s on BMv2)."""
         other = self.mgr.other_direction(match)
         if other is not None:
-            elapsed = self.client.time_since_last_hit(other)
-            if False:
-                return
+            this = self.mgr.other_direction(other.match)
+            for c in self.clients:      # idle only if idle in both directions on every switch
+                for e in (other, this):
+                    elapsed = c.time_since_last_hit(e)
+                    if elapsed is not None and elapsed < e.idle_timeout_ns:
+                        return
         self._carry_out(self.mgr.idle(match))
 
-    def _packet_in(self, p: PacketIn) -> None:
-        if p.metadata.get("reason") != K.PUNT_NEW_FLOW:
-            return
-        flow = parse_flow(p.payload)
-        if flow is None:
-            return
+    def _packet_ins(self, batch: list[PacketIn]) -> None:
+        """New flows waiting together are created together: one P4Runtime
+        Write for all their entries, then their packet-outs. Under load this
+        is what keeps connections/s up (one round trip per batch, not per
+        flow); a lone flow is a batch of one."""
         t0 = time.perf_counter()
+        writes, outs = [], []
         with self.lock:
-            plan = self.mgr.new_flow(flow)
-            self._carry_out(plan)
-        if plan.reinject:
-            self.client.packet_out(p.payload, op=K.OUT_OP_PIPELINE,
-                                   ingress_port=p.metadata.get("ingress_port", 0))
-        self.punts += 1
+            for p in batch:
+                if p.metadata.get("reason") != K.PUNT_NEW_FLOW:
+                    continue
+                flow = parse_flow(p.payload)
+                if flow is None:
+                    continue
+                plan = self.mgr.new_flow(flow)
+                writes += plan.writes
+                if plan.reinject:
+                    outs.append(p)
+                log.debug("new flow %s: %s", flow, plan.note)
+            if writes:   # a flow punted twice in one batch: its entries once
+                self._write(list({e.ident: e for e in writes}.values()))
+        for p in outs:
+            (p.source or self.clients[0]).packet_out(
+                p.payload, op=K.OUT_OP_PIPELINE, ingress_port=p.metadata.get("ingress_port", 0))
+        self.punts += len(batch)
+        self.punt_batches += 1
         self.punt_latency_s += time.perf_counter() - t0
-        log.debug("new flow %s: %s", flow, plan.note)
 
-    def run(self) -> None:
+    def run(self, max_batch: int = 64) -> None:
         """Handle events until stop() (or the switch closes the stream)."""
         while not self.stop_event.is_set():
             try:
-                ev = self.client.events.get(timeout=0.2)
+                events = [self.events.get(timeout=0.2)]
             except queue.Empty:
                 continue
-            if ev is None:
-                log.error("P4Runtime stream closed")
-                break
+            while len(events) < max_batch:
+                try:
+                    events.append(self.events.get_nowait())
+                except queue.Empty:
+                    break
+            packet_ins = [e for e in events if isinstance(e, PacketIn)]
             try:
-                self.handle(ev)
+                if packet_ins:
+                    self._packet_ins(packet_ins)
+                for ev in events:
+                    if ev is None:
+                        log.error("P4Runtime stream closed")
+                        self.stop_event.set()
+                    elif not isinstance(ev, PacketIn):
+                        self.handle(ev)
             except Exception as e:  # noqa: BLE001 - one bad event must not stop the daemon
-                log.error("event %s failed: %s", type(ev).__name__, e)
+                log.error("event handling failed: %s", e)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -119,9 +166,9 @@ class Controller:
             return fn(**{k: v for k, v in req.items() if k != "cmd"})
 
     def cmd_list(self) -> dict:
-        svc_stats = self.client.read_counter(K.C_SERVICE_STATS)
-        rs_stats = self.client.read_counter(K.C_REAL_SERVER_STATS)
-        drops = self.client.read_counter(K.C_DROP_STATS)
+        svc_stats = self._read_counter(K.C_SERVICE_STATS)
+        rs_stats = self._read_counter(K.C_REAL_SERVER_STATS)
+        drops = self._read_counter(K.C_DROP_STATS)
         active: dict[tuple, int] = {}
         for rec in self.mgr.sessions():
             active[(rec.service, *rec.server)] = active.get((rec.service, *rec.server), 0) + 1
@@ -145,8 +192,9 @@ class Controller:
                           for i, (p, b) in sorted(drops.items()) if i in K.DROP_REASONS and p},
                 "sessions": len(self.mgr.sessions()),
                 "controller": {**asdict(self.mgr.stats), "punts": self.punts,
-                               "mean_punt_ms": round(1000 * self.punt_latency_s / self.punts, 3)
-                               if self.punts else 0.0},
+                               "punt_batches": self.punt_batches,
+                               "mean_batch_ms": round(1000 * self.punt_latency_s / self.punt_batches, 3)
+                               if self.punt_batches else 0.0},
                 "pools": [{"partition": p.partition, "in_use": p.in_use, "capacity": p.capacity,
                            "exhausted": p.exhausted} for p in self.mgr.pools]}
 

@@ -40,11 +40,13 @@ class P4RuntimeClientError(RuntimeError):
 class PacketIn:
     payload: bytes
     metadata: dict[str, int]
+    source: Any = None           # the P4RuntimeClient it came from (packet-outs go back there)
 
 
 @dataclass(frozen=True)
 class IdleTimeout:
     entries: list[tuple[str, tuple]]     # (table alias, match tuple as in Entry.match)
+    source: Any = None
 
 
 def _update_errors(err: grpc.RpcError) -> list[tuple[int, str]]:
@@ -66,14 +68,18 @@ def _update_errors(err: grpc.RpcError) -> list[tuple[int, str]]:
 
 
 class P4RuntimeClient:
+    def __repr__(self) -> str:
+        return f"P4RuntimeClient({self.addr}, device {self.device_id})"
+
     def __init__(self, addr: str, device_id: int = 0, election_id: tuple[int, int] = (0, 1),
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, events: queue.Queue | None = None):
         self.addr = addr
         self.device_id = device_id
         self.election_id = election_id
         self.timeout = timeout
         self.p4info: P4InfoIndex | None = None
-        self.events: queue.Queue = queue.Queue()
+        # several clients (switches) may share one queue: events carry their source
+        self.events: queue.Queue = events if events is not None else queue.Queue()
         self._out: queue.Queue = queue.Queue()
         self._arb: queue.Queue = queue.Queue()
         self.channel = grpc.insecure_channel(addr)
@@ -130,7 +136,7 @@ class P4RuntimeClient:
             self.events.put(self._decode_packet_in(m.packet))
         elif kind == "idle_timeout_notification" and self.p4info is not None:
             self.events.put(IdleTimeout([self._decode_entry_match(e) for e in
-                                         m.idle_timeout_notification.table_entry]))
+                                         m.idle_timeout_notification.table_entry], self))
         elif kind == "error":
             self.events.put(m.error)
 
@@ -314,7 +320,7 @@ class P4RuntimeClient:
         cpm = self._cpm("packet_in")
         names = {m.id: m.name for m in cpm.metadata}
         return PacketIn(p.payload, {names.get(m.metadata_id, str(m.metadata_id)):
-                                    codec.from_bytes(m.value) for m in p.metadata})
+                                    codec.from_bytes(m.value) for m in p.metadata}, self)
 
     def packet_out(self, payload: bytes, **metadata: int) -> None:
         cpm = self._cpm("packet_out")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from runtime import constants as K
 from runtime.config import Config, RealServer, Service
 from runtime.entries import Entry, FlowKey, IndexAllocator, service_entry, session_entries
-from runtime.pool import LocalEndpoint, PartitionPool, make_pools, partition_of
+from runtime.pool import LocalEndpoint, PartitionPool, make_pools
 from runtime.scheduler import NoServerError, make_scheduler
 
 
@@ -107,12 +107,6 @@ class SessionManager:
         for rs in s.servers:
             self.rs_index.get((s.name, rs.ip, rs.port))
         return service_entry(s, self.svc_index.get(s.name))
-
-    def service_by_index(self, idx: int) -> ServiceState | None:
-        for name, i in self.svc_index.items():
-            if i == idx and name in self.services:
-                return self.services[name]
-        return None
 
     def service_for(self, flow: FlowKey) -> ServiceState | None:
         for st in self.services.values():
@@ -240,9 +234,6 @@ class SessionManager:
 
     def sessions(self) -> list[SessionRecord]:
         return list(self.by_inbound.values())
-
-    def local_port_partition(self, lport: int) -> int:
-        return partition_of(lport, len(self.pools))
 
 
 def _flow_from_match(match: tuple) -> FlowKey:

@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # iproute2/ethtool/iputils-ping/tcpdump/hping3: network-namespace topologies
-# and their traffic; cpp: the P4 compiler's preprocessor; make: the Makefile.
+# and their traffic; cpp: the P4 compiler's preprocessor; make: the Makefile;
+# mininet: topologies.mininet_backend (installed without its recommended
+# Open vSwitch, which it does not use).
 APT_PACKAGES=(python3 python3-venv python3-pip iproute2 ethtool iputils-ping
-              tcpdump hping3 curl cpp make procps)
+              tcpdump hping3 curl cpp make procps mininet)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -37,8 +39,8 @@ fi
 echo "setup: installing the project (editable) and its dependencies into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 echo "setup: generating the P4Runtime protobuf modules (p4common/proto/gen)"
-if ! .venv/bin/python -m p4common.proto.build; then
-    echo "setup: warning: P4Runtime modules not generated; tests that need them will skip" >&2
-fi
+.venv/bin/python -m p4common.proto.build
+echo "setup: P4Runtime client libraries in their own venvs (.venv-p4rs, .venv-finsy)"
+bash scripts/setup_p4rt_clients.sh
 touch .venv/.setup-stamp
 echo "setup: done"

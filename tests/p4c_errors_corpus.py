@@ -20,8 +20,7 @@ def expected_first_error(text: str) -> tuple[int | None, str]:
         m = _HDR.match(raw)
         if m:
             rest = m.group("rest")
-            if rest.startswith("syntax error") or rest.startswith("error:") or \
-                    re.match(r"\[--Werror=[^\]]*\] error:", rest):
+            if rest.startswith(("syntax error", "error:")) or re.match(r"\[--Werror=[^\]]*\] error:", rest):
                 return int(m.group("line")), rest
             continue
         if re.match(r"^(\[--Werror=[^\]]*\] )?error:", raw):

@@ -222,10 +222,10 @@ def test_running_switch_takes_entries_and_stops_on_sigterm(tmp_path):
             proc.wait()
 
 
-def test_grpc_flag_says_not_yet(tmp_path):
-    cp = run_p4sw("--no-p4", "--grpc-server-addr", "127.0.0.1:9559", "--thrift-port", "0",
+def test_grpc_server_only_when_asked(tmp_path):
+    cp = run_p4sw("--no-p4", "--grpc-server-addr", "127.0.0.1:0", "--thrift-port", "0",
                   "--use-files", "0", "--exit-when-done", cwd=tmp_path)
     assert cp.returncode == 0, cp.stderr
-    assert "not implemented yet" in cp.stderr
+    assert "P4Runtime server listening on 127.0.0.1:" in cp.stdout + cp.stderr
     cp = run_p4sw("--no-p4", "--thrift-port", "0", "--use-files", "0", "--exit-when-done", cwd=tmp_path)
-    assert "gRPC" not in cp.stderr
+    assert "P4Runtime" not in cp.stdout + cp.stderr

@@ -29,7 +29,7 @@ def test_error_corpus_same_line_and_no_crash(conformance_dir):
     same = crashes = accepted = 0
     misses = []
     for f in files:
-        exp_line, exp_msg = expected_first_error((f.parent / (f.name + "-stderr")).read_text())
+        exp_line, _exp_msg = expected_first_error((f.parent / (f.name + "-stderr")).read_text())
         line, msg, status = run_one(str(f))
         if status == "crash":
             crashes += 1
@@ -63,3 +63,14 @@ def test_crash_becomes_located_bug(monkeypatch, tmp_path):
         check(prog, diags)
     assert ei.value.diagnostic.severity == "bug"
     assert ei.value.location is not None and ei.value.location.line == 1
+
+
+def test_expected_first_error_skips_warnings():
+    text = ("x.p4(6): [--Wwarn=unused] warning: control 'c' is unused\n"
+            "control c(packet_out p) {\n"
+            "x.p4(8): [--Werror=type-error] error: 'p.emit({ 0, 1 })'\n"
+            "x.p4(4)\n")
+    assert expected_first_error(text) == (8, "[--Werror=type-error] error: 'p.emit({ 0, 1 })'")
+    assert expected_first_error("x.p4(3):syntax error, unexpected (\n")[0] == 3
+    assert expected_first_error("[--Werror=Target model error] error: no NoAction\n") == \
+        (None, "[--Werror=Target model error] error: no NoAction")

@@ -115,7 +115,7 @@ def test_enum_error_and_serenum_members():
 
 @pytest.mark.parametrize("src,line,needle", [
     ("control c() { apply { x = 1; } }", 1, "declaration not found"),
-    ("control c(inout bit<8> a, in bit<4> b) {\n apply { a = a + b; } }", 2, "different types"),
+    ("control c(inout bit<8> a, in bit<4> b) {\n apply { a = a + b; } }", 2, "different widths 8 and 4"),
     ("const bit<8> x = 1;\ncontrol c() { apply {\n x = 2; } }", 3, "assignment"),
     ("action a(bit<8> b) {}\ncontrol c() { apply {\n a(); } }", 3, "must be bound"),
     ("header h { bool b; }\ncontrol c(inout h x) { apply {\n bit<8> v = x.nope; } }", 3, "not a member"),
@@ -314,3 +314,41 @@ def test_feature_programs_accepted(tmp_path, src):
     # every expression statement's operands got a type
     untyped = [n for n in tp.program.walk() if isinstance(n, A.BinaryOp) and tp.type_of(n).is_unknown]
     assert not untyped
+
+
+def test_table_references_resolved():
+    prog, tp = _tp("""
+        match_kind { exact, lpm }
+        action NoAction() {}
+        control c(inout bit<8> x, inout bit<16> y) {
+            action set(bit<8> v) { x = v; }
+            table t {
+                key = { y: lpm; }
+                actions = { set; NoAction; }
+                const entries = { 16w1 &&& 16w0xff00: set(3); }
+                default_action = NoAction();
+            }
+            apply {
+                switch (t.apply().action_run) {
+                    set: { x = 1; }
+                    default: {}
+                }
+            }
+        }
+    """)
+    ctrl = prog.declarations[-1]
+    act, tbl = ctrl.locals
+    key = tbl.property("key").elements[0]
+    assert isinstance(tp.decl_of(key.match_kind), A.DeclarationId)
+    refs = tbl.property("actions").actions
+    assert tp.decl_of(refs[0]) is act
+    entry = tbl.property("entries").entries[0]
+    mask = entry.keys.items[0]
+    assert isinstance(mask, A.Mask) and tp.type_of(mask) == T.Bits(16)
+    assert tp.const_value(mask.mask) == 0xff00 and tp.implicit_cast(mask.mask) is None
+    call = entry.action
+    assert [(p.name, tp.const_value(e)) for p, e in tp.call_args(call)] == [("v", 3)]
+    sw = ctrl.body.components[0]
+    assert isinstance(tp.type_of(sw.expr), T.ActionEnum)
+    assert tp.decl_of(sw.cases[0].label) is act
+    assert tp.type_of(sw.expr.expr) == T.TableResult(tbl)

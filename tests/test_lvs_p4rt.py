@@ -113,6 +113,8 @@ def test_control_socket_list_and_reweight(lb):
         assert "error" in request(srv.path, {"cmd": "del-server", "service": "nope", "ip": RS1,
                                              "port": 1})
         assert "error" in request(srv.path, {"cmd": "frobnicate"})
+        sess = request(srv.path, {"cmd": "sessions"})["sessions"]
+        assert len(sess) == 5 and all(s["local"].startswith(LIP + ":") for s in sess)
     finally:
         srv.close()
 
@@ -153,3 +155,74 @@ def test_one_way_udp_flow_keeps_its_session(lb):
     while ctl.mgr.sessions() and time.monotonic() < end:
         time.sleep(0.1)
     assert ctl.mgr.sessions() == [] and ctl.mgr.stats.expired == 1
+
+
+def test_add_and_delete_service_at_run_time(lb):
+    ctl, wire, _ = lb
+    assert "error" not in ctl.command({"cmd": "add-service", "name": "alt", "vip": VIP,
+                                       "port": 8443, "protocol": "tcp", "scheduler": "maglev"})
+    ctl.command({"cmd": "add-server", "service": "alt", "ip": RS1, "port": 9443, "weight": 1})
+    pkt = bytes(Ether(src=CLIENT_MAC, dst=SW1) / IP(src=CLIENT, dst=VIP) /
+                TCP(sport=45000, dport=8443, flags="S"))
+    wire[CLIENT_PORT].inject(pkt)
+    [f] = wait_sent(wire[SERVER_PORT])
+    assert (Ether(f)[IP].dst, Ether(f)[TCP].dport) == (RS1, 9443)
+    with pytest.raises(CommandError, match="protocol"):
+        ctl.command({"cmd": "add-service", "name": "x", "vip": VIP, "port": 1, "protocol": "sctp"})
+    with pytest.raises(CommandError, match="not configured"):
+        ctl.command({"cmd": "add-service", "name": "y", "vip": "10.9.9.9", "port": 1})
+    ctl.command({"cmd": "del-service", "name": "alt"})
+    assert ctl.mgr.sessions() == []
+    wire[CLIENT_PORT].inject(bytes(Ether(src=CLIENT_MAC, dst=SW1) / IP(src=CLIENT, dst=VIP) /
+                                   TCP(sport=45001, dport=8443, flags="S")))
+    assert wait_sent(wire[SERVER_PORT], timeout=1.0) == []        # service gone: dropped
+
+
+def test_group_of_switches_shares_every_session(tmp_path):
+    """Two balancers (devices 0 and 1) driven by one controller: a session
+    created on a packet-in from one is installed on both, so a reply that
+    ECMP brings to the other balancer is translated too (session sync)."""
+    import queue
+
+    from p4switch.p4runtime.host import memory_host
+    from p4switch.p4runtime.server import P4RuntimeServer
+    art = compile_lvs(tmp_path / "build")
+    server = P4RuntimeServer("127.0.0.1:0")
+    hosts, wires = [], []
+    for dev in (0, 1):
+        host, wire = memory_host([CLIENT_PORT, SERVER_PORT], K.CPU_PORT)
+        server.add_device(dev, host)
+        host.start()
+        hosts.append(host)
+        wires.append(wire)
+    server.start()
+    events = queue.Queue()
+    clients = [P4RuntimeClient(f"127.0.0.1:{server.port}", dev, events=events) for dev in (0, 1)]
+    for c in clients:
+        c.connect()
+        c.set_pipeline(art.json, art.p4info)
+    ctl = Controller(parse_config(CONFIG), clients)
+    ctl.install()
+    th = threading.Thread(target=ctl.run, daemon=True)
+    th.start()
+    try:
+        wires[0][CLIENT_PORT].inject(syn(46000))
+        [frame] = wait_sent(wires[0][SERVER_PORT])
+        assert Ether(frame)[IP].src == LIP
+        rec = ctl.mgr.sessions()[0]
+        wires[1][SERVER_PORT].inject(bytes(Ether(dst=SW2) / IP(src=rec.server[0], dst=LIP) /
+                                           TCP(sport=rec.server[1], dport=rec.local.port, flags="SA")))
+        [frame] = wait_sent(wires[1][CLIENT_PORT])
+        assert (Ether(frame)[IP].src, Ether(frame)[TCP].dport) == (VIP, 46000)
+        web = next(s for s in ctl.command({"cmd": "list"})["services"] if s["name"] == "web")
+        assert web["packets"] == 2                  # one packet on each switch, summed
+    finally:
+        ctl.stop()
+        th.join(2)
+        for c in clients:
+            c.close()
+        server.stop()
+        for h in hosts:
+            h.stop()
+            h.close()
+            h.loop.close()

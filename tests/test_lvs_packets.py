@@ -323,3 +323,21 @@ def test_idle_session_removed_frees_port_and_traffic_stops(lb):
     assert lb.mgr.sessions() == [] and lb.mgr.pools[rec.partition].in_use == 0
     assert lb.send(CLIENT_PORT, client_tcp(sport=40003, flags="A")) == []
     assert lb.mgr.idle(rec.entries[0].match).deletes == []   # re-notified: harmless
+
+
+def test_p4info_every_keyed_table_has_a_direct_counter(artifacts):
+    """The structure lvs.p4 promises: a direct counter on every table with a
+    key, the session table with idle timeouts, the controller headers."""
+    from p4common.proto import p4info_pb2
+    info = load_p4info(artifacts.p4info)
+    counted = {dc.direct_table_id for dc in info.direct_counters}
+    keyed = [t for t in info.tables if t.match_fields]
+    assert len(keyed) >= 6
+    assert [t.preamble.name for t in keyed if t.preamble.id not in counted] == []
+    session = next(t for t in info.tables if t.preamble.alias == K.T_SESSION)
+    assert session.idle_timeout_behavior == p4info_pb2.Table.NOTIFY_CONTROL
+    cpm = {c.preamble.name: [m.name for m in c.metadata] for c in info.controller_packet_metadata}
+    assert cpm["packet_in"] == ["ingress_port", "_pad0", "reason", "svc_idx", "partition"]
+    assert cpm["packet_out"] == ["egress_port", "_pad0", "op", "ingress_port", "_pad1"]
+    names = {c.preamble.alias for c in info.counters}
+    assert {K.C_SERVICE_STATS, K.C_REAL_SERVER_STATS, K.C_DROP_STATS} <= names

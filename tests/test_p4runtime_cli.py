@@ -34,11 +34,11 @@ def read_pcap(path: Path) -> list[bytes]:
     return out
 
 
-@pytest.fixture
-def p4sw(tmp_path):
+def start_p4sw(tmp_path: Path, device_id: int = 3):
+    """p4sw with P4Runtime on a free loopback port; returns (proc, grpc addr, thrift port)."""
     stem = tmp_path / "p1"
     (tmp_path / "p1_in.pcap").write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-    proc = subprocess.Popen(P4SW + ["--no-p4", "--grpc-server-addr", "127.0.0.1:0", "--device-id", "3",
+    proc = subprocess.Popen(P4SW + ["--no-p4", "--grpc-server-addr", "127.0.0.1:0", "--device-id", str(device_id),
                                     "--cpu-port", "64", "--thrift-port", "0", "--use-files", "0",
                                     "-i", f"1@{stem}"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
@@ -55,10 +55,44 @@ def p4sw(tmp_path):
         m = re.search(r"Runtime CLI server listening on 127.0.0.1:(\d+)", line)
         thrift = int(m.group(1)) if m else thrift
     assert addr and thrift, "".join(lines)
-    yield proc, addr, thrift, tmp_path
+    return proc, addr, thrift
+
+
+def stop(proc) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+
+
+@pytest.fixture
+def p4sw(tmp_path):
+    proc, addr, thrift = start_p4sw(tmp_path)
+    yield proc, addr, thrift, tmp_path
+    stop(proc)
+
+
+def test_two_switches_in_separate_processes(tmp_path):
+    from p4common.p4info import P4InfoIndex, load_p4info
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    pa, addr_a, _ = start_p4sw(tmp_path / "a", 3)
+    pb_, addr_b, _ = start_p4sw(tmp_path / "b", 4)
+    try:
+        ix = P4InfoIndex(load_p4info(program("p4rt_full")[1]))
+        a, b = RawClient(addr_a, 3, election=(0, 1)), RawClient(addr_b, 4, election=(0, 1))
+        a.set_pipeline("p4rt_full")
+        b.set_pipeline("p4rt_full")
+        te = pb.TableEntry(table_id=ix.tables["I.l2"].preamble.id)
+        te.match.add(field_id=1).exact.value = b"\x09"
+        te.action.action.action_id = ix.actions["I.drop"].preamble.id
+        assert a.write([update(pb.Update.INSERT, table_entry=te)]) == [0]
+        assert len(a.read(pb.Entity(table_entry=pb.TableEntry()))) == 1
+        assert b.read(pb.Entity(table_entry=pb.TableEntry())) == []       # separate state
+        wrong = RawClient(addr_b, 3, election=(0, 1), arbitrate=False)   # device 3 is not served there
+        assert wrong.write([update(pb.Update.INSERT, table_entry=te)]) == [5]
+        for cl in (a, b, wrong):
+            cl.close()
+    finally:
+        stop(pa), stop(pb_)
 
 
 def test_p4sw_serves_p4runtime(p4sw):

@@ -454,3 +454,89 @@ def test_reconcile_and_commit_keeps_state(target, ix, c):
         assert send(target, 1, frame(edst=9), 2)
     c.set_pipeline("p4rt_full")        # VERIFY_AND_COMMIT: fresh state
     assert c.read(pb.Entity(table_entry=pb.TableEntry(table_id=tid(ix, "I.l2")))) == []
+
+
+def test_malformed_catalogue(target, ix, c):
+    """Wrong ids, wrong widths, non-canonical bytes, missing fields, per entity kind."""
+    pb_ = pb
+    prof = ix.action_profiles["I.ecmp_sel"].preamble.id
+    cid, mid = ix.counters["I.port_pkts"].preamble.id, ix.meters["I.port_meter"].preamble.id
+    rid, did = ix.registers["I.last_len"].preamble.id, ix.digests["learn_t"].preamble.id
+    vsid = ix.value_sets["P.special_types"].preamble.id
+    l2 = tid(ix, "I.l2")
+    cases = [
+        (MOD, "counter_entry", pb_.CounterEntry(counter_id=cid + 1, index=pb_.Index(index=0)), NOT_FOUND),
+        (MOD, "counter_entry", pb_.CounterEntry(counter_id=cid), INVALID),                       # no index
+        (MOD, "counter_entry", pb_.CounterEntry(counter_id=cid, index=pb_.Index(index=-1)), OUT_OF_RANGE),
+        (MOD, "meter_entry", pb_.MeterEntry(meter_id=mid, index=pb_.Index(index=99)), OUT_OF_RANGE),
+        (DEL, "meter_entry", pb_.MeterEntry(meter_id=mid, index=pb_.Index(index=0)), INVALID),
+        (MOD, "register_entry", pb_.RegisterEntry(register_id=rid, index=pb_.Index(index=0)), INVALID),  # no data
+        (MOD, "register_entry", pb_.RegisterEntry(register_id=rid + 7, index=pb_.Index(index=0)), NOT_FOUND),
+        (INS, "packet_replication_engine_entry", pb_.PacketReplicationEngineEntry(), INVALID),
+        (INS, "digest_entry", pb_.DigestEntry(digest_id=did), INVALID),                          # no config
+        (INS, "digest_entry", pb_.DigestEntry(digest_id=did + 1), NOT_FOUND),
+        (MOD, "value_set_entry", pb_.ValueSetEntry(value_set_id=vsid + 1), NOT_FOUND),
+        (INS, "action_profile_member", pb_.ActionProfileMember(action_profile_id=prof, member_id=1), INVALID),
+        (INS, "action_profile_member", pb_.ActionProfileMember(action_profile_id=prof + 1, member_id=1,
+                                                               action=act(ix, "I.fwd", b"\x01")), NOT_FOUND),
+        (INS, "action_profile_member", pb_.ActionProfileMember(action_profile_id=prof, member_id=1,
+                                                               action=act(ix, "I.to_cpu")), INVALID),  # not a table action
+        (INS, "action_profile_member", pb_.ActionProfileMember(action_profile_id=prof, member_id=1,
+                                                               action=act(ix, "I.fwd", b"\x00\x01\x00")), INVALID),
+        (MOD, "action_profile_group", pb_.ActionProfileGroup(action_profile_id=prof, group_id=42), NOT_FOUND),
+        (INS, "table_entry", entry(ix, "I.l2", [(1, "exact", b"\x09"), (1, "exact", b"\x09")], act(ix, "I.drop")), INVALID),
+        (INS, "table_entry", entry(ix, "I.l2", [(1, "lpm", (b"\x09", 8))], act(ix, "I.drop")), INVALID),
+        (INS, "table_entry", entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.acl_drop")), INVALID),
+        (INS, "table_entry", entry(ix, "I.l2", [(1, "exact", b"\x00" * 7)], act(ix, "I.drop")), INVALID),
+        (INS, "table_entry", entry(ix, "I.l2", [(1, "exact", b"\x09")], act(ix, "I.drop"), priority=3), INVALID),
+        (INS, "table_entry", entry(ix, "I.ecmp", [(1, "exact", b"\x01")], act(ix, "I.drop")), INVALID),  # indirect
+        (INS, "table_entry", pb_.TableEntry(table_id=l2, is_default_action=True), INVALID),
+        (DEL, "table_entry", entry(ix, "I.l2", [(1, "exact", b"\x01")]), NOT_FOUND),
+    ]
+    ups = []
+    for op, kind, msg, _ in cases:
+        u = pb_.Update(type=op)
+        getattr(u.entity, kind).CopyFrom(msg)
+        ups.append(u)
+    got = c.write(ups)
+    want = [w for *_, w in cases]
+    assert got == want, [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
+    # reads with wrong ids
+    for ent, code in ((pb_.Entity(table_entry=pb_.TableEntry(table_id=l2 + 1)), NOT_FOUND),
+                      (pb_.Entity(counter_entry=pb_.CounterEntry(counter_id=cid, index=pb_.Index(index=8))), OUT_OF_RANGE),
+                      (pb_.Entity(), INVALID),
+                      (pb_.Entity(digest_entry=pb_.DigestEntry(digest_id=did + 1)), NOT_FOUND)):
+        import grpc
+        with pytest.raises(grpc.RpcError) as ei:
+            c.read(ent)
+        assert ei.value.code().value[0] == code, ent
+    # a stream message before arbitration, garbage stream messages
+    s = RawClient(target.addr, target.device_id, arbitrate=False)
+    s.open_stream()
+    m = pb_.StreamMessageRequest()
+    m.packet.payload = b"x"
+    s.send(m)
+    assert s.expect("error").canonical_code == FAILED_PRE
+    s.close()
+    assert c.read(pb_.Entity(table_entry=pb_.TableEntry(table_id=l2))) == []
+
+
+def test_wildcard_read_of_every_entity_kind(ix, c):
+    prof = ix.action_profiles["I.ecmp_sel"].preamble.id
+    assert c.write([update(INS, action_profile_member=pb.ActionProfileMember(
+        action_profile_id=prof, member_id=1, action=act(ix, "I.fwd", b"\x01")))]) == [0]
+    de = pb.DigestEntry(digest_id=ix.digests["learn_t"].preamble.id)
+    de.config.max_list_size = 1
+    assert c.write([update(INS, digest_entry=de)]) == [0]
+    kinds = ["table_entry", "action_profile_member", "action_profile_group", "counter_entry",
+             "direct_counter_entry", "meter_entry", "direct_meter_entry", "packet_replication_engine_entry",
+             "value_set_entry", "digest_entry"] + (["register_entry"] if WIRE else [])
+    ents = []
+    for k in kinds:
+        e = pb.Entity()
+        getattr(e, k).SetInParent()
+        ents.append(e)
+    got = c.read(*ents)
+    seen = {e.WhichOneof("entity") for e in got}
+    assert {"action_profile_member", "counter_entry", "meter_entry", "digest_entry", "value_set_entry"} <= seen
+    assert sum(e.WhichOneof("entity") == "counter_entry" for e in got) == 8

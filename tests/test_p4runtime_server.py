@@ -232,6 +232,24 @@ def test_malformed_requests_never_crash(target, client):
     for _ in range(50):
         with pytest.raises(grpc.RpcError):
             raw(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))))
+    # garbage bytes to every RPC: each fails with a status, none kills the server
+    for method, stream in (("Read", True), ("SetForwardingPipelineConfig", False),
+                           ("GetForwardingPipelineConfig", False), ("Capabilities", False)):
+        call = (client.channel.unary_stream if stream else client.channel.unary_unary)(f"/p4.v1.P4Runtime/{method}")
+        for _ in range(25):
+            data = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+            try:
+                r = call(data)
+                if stream:
+                    list(r)
+            except grpc.RpcError as e:
+                assert e.code() != grpc.StatusCode.UNAVAILABLE
+            n += 1
+    st = client.channel.stream_stream("/p4.v1.P4Runtime/StreamChannel")
+    try:
+        list(st(iter([bytes(rng.randrange(256) for _ in range(30)) for _ in range(5)]), timeout=2))
+    except grpc.RpcError as e:
+        assert e.code() != grpc.StatusCode.UNAVAILABLE
     assert n >= 500
     assert client.stub.Capabilities(pb.CapabilitiesRequest()).p4runtime_api_version
 

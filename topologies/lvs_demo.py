@@ -67,6 +67,19 @@ ThreadingHTTPServer(("0.0.0.0", http_port), H).serve_forever()
 '''
 
 
+UDP_QUERY = r'''
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for i in range(3):
+    s.sendto(b"query", (sys.argv[1], 53))
+    try:
+        print(s.recvfrom(2048)[0].decode(), flush=True)
+    except socket.timeout:
+        print("- (no answer)")
+'''
+
+
 def mac(node: str) -> str:
     return {"client": "02:00:00:00:01:02", "rs1": "02:00:00:00:02:11", "rs2": "02:00:00:00:02:12",
             "rs3": "02:00:00:00:02:13"}[node]
@@ -231,12 +244,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lvs demo: cannot run: {why}", file=sys.stderr)
         return 1
     from rich.console import Console
-    from rich.table import Table
-    from runtime.cli import print_list
     con = Console()
     signal.signal(signal.SIGTERM, _terminate)
     con.print(f"[bold]p4lvs demo[/]: client -> VIP {VIP}:80 -> lb (p4sw + lvs.p4 + p4lvs) -> "
               f"rs1/rs2/rs3 (weights 1/2/1), local address {LIP}")
+    from runtime.artifacts import BuildError
+    from topologies.graph import TopologyError
+    from topologies.netns import NetnsError
+    try:
+        return _run(con, args)
+    except (BuildError, TopologyError, NetnsError, RuntimeError) as e:
+        print(f"lvs demo: {e}", file=sys.stderr)
+        return 1
+
+
+def _run(con, args) -> int:
+    from rich.table import Table
+    from runtime.cli import print_list
     with LvsDemo(args.out) as demo:
         t = Table(title=f"{args.requests} curl requests to http://{VIP}/")
         for col in ("#", "ok", "answered by", "the real server saw the client as"):
@@ -248,6 +272,13 @@ def main(argv: list[str] | None = None) -> int:
             good += ok
             t.add_row(str(i + 1), "yes" if ok else "NO", name or "-", peer or "-")
         con.print(t)
+        udp = demo.net.exec("client", [sys.executable, "-c", UDP_QUERY, VIP], timeout=20)
+        for line in udp.stdout.splitlines():
+            name, _, rest = line.partition(" ")
+            con.print(f"UDP {VIP}:53 answered by {name}, which saw {rest.split()[0]}")
+        stray = demo.net.exec("client", ["curl", "-s", "-m", "1", f"http://{VIP}:8080/"], timeout=10)
+        con.print(f"TCP to {VIP}:8080 (no such service): "
+                  f"{'answered?!' if stray.returncode == 0 else 'dropped, counted as VIP_NO_SERVICE'}")
         cp = demo.net.exec("client", ["ping", "-c", "1", "-W", "2", VIP])
         con.print(f"ping {VIP}: {'answered by the data plane' if cp.returncode == 0 else 'no answer'}")
         print_list(demo.control(cmd="list"))

@@ -469,15 +469,11 @@ class ProgramBuilder:
         return fid
 
     # ------------------------------------------------------------ actions
-    def action_json(self, obj: ObjV, ref_args=None, scope=None) -> dict:
-        d: A.ActionDeclaration = obj.decl
-        prefix, dscope = obj.data
-        key = (id(d), id(dscope), tuple(src_text(a.expr) for a in (ref_args or [])))
-        if key in self._action_cache:
-            return self._action_cache[key]
-        lw = self.lw
-        # p4c keeps the control-plane name for every copy of an action
-        # (e.g. one per binding of its directional parameters)
+    def action_cp_name(self, d: A.ActionDeclaration, prefix: str) -> str:
+        """The JSON name of (every copy of) an action: its control-plane name
+        (p4c keeps it for each copy, e.g. one per binding of its directional
+        parameters).  Two different actions with one name are p4c's
+        "conflicting control plane name" error."""
         name = self.cp_name(d, prefix, qualified_name(prefix, d.name, d.annotations))
         self._action_names.add(name)
         first = self._action_decls.setdefault(name, d)
@@ -488,6 +484,54 @@ class ProgramBuilder:
             shown = annotation_string(b.annotations, "name") or name
             raise CompilerError(b.loc, f"{shown}: conflicting control plane name: {shown}",
                                 kind="duplicate", related=[a.loc] if a.loc else None)
+        return name
+
+    def direct_action_call(self, lw, obj: ObjV, call, scope) -> None:
+        """An action called as a statement of a control's apply block.
+
+        p4c's MoveActionsToTables makes each such call a keyless table
+        `tbl_<action>` (`_0`, `_1`... when repeated) whose const default
+        action is a copy of the action under its own control-plane name, with
+        the arguments copied in and out inside the action (RemoveActionParameters).
+        Keeping the name matters: P4Info lists the action, so the JSON must
+        have it for a P4Runtime server to map one onto the other."""
+        from ..midend.calls import check_no_table_apply, inline_body
+        em = lw.em
+        if not em.reachable:
+            return
+        d: A.ActionDeclaration = obj.decl
+        prefix, dscope = obj.data
+        check_no_table_apply(lw, call.args, scope)
+        name = self.action_cp_name(d, prefix)
+        aem = ActionEmitter()
+        lw.em = aem
+        try:
+            inline_body(lw, d, d.params, call.args, dscope, scope, call.loc)
+            prims = aem.finish()
+        finally:
+            lw.em = em
+        act = self.add_action(name, [], prims, source_info(d.loc, d.name))
+        tname = self.unique_table_name("tbl_" + d.name)
+        tbl = {"name": tname, "id": 0, "source_info": source_info(call.loc, src_text(call)), "key": [],
+               "match_type": "exact", "type": "simple", "max_size": 1024, "with_counters": False,
+               "support_timeout": False, "direct_meters": None, "action_ids": [act["id"]],
+               "actions": [name], "base_default_next": None, "next_tables": {name: None},
+               "default_entry": {"action_id": act["id"], "action_const": True, "action_data": [],
+                                 "action_entry_const": True}}
+        assert self.pipeline is not None
+        self.pipeline.json["tables"].append(tbl)
+        em.connect(tname)
+        em.dangling = [table_next_setter(tbl)]
+        em.open = None
+
+    def action_json(self, obj: ObjV, ref_args=None, scope=None) -> dict:
+        d: A.ActionDeclaration = obj.decl
+        prefix, dscope = obj.data
+        key = (id(d), id(dscope), tuple(src_text(a.expr) for a in (ref_args or [])))
+        if key in self._action_cache:
+            return self._action_cache[key]
+        lw = self.lw
+        name = self.action_cp_name(d, prefix)
         inner = Scope(dscope)
         runtime = []
         saved = lw.em

@@ -75,7 +75,7 @@ class BlockMixin:
         found = self.lookup(scope, path)
         d = found[0]
         if not isinstance(d, (A.ParserState, BuiltinDecl)):
-            self.fail(path, f"{path.name}: is not a parser state", TYPE)
+            self.fail(path, f"{path.name}: SelectCase must be state", TYPE)
         self.tp.set_decl(path, d)
         if node is not None:
             self.tp.set_decl(node, d)
@@ -235,6 +235,8 @@ class BlockMixin:
                         try:
                             kt = self.expr(k.expr, inner)
                             self.check_key_type(k, kt)
+                            if self.tp.const_value(k.expr) is not None:
+                                self.warn(k, "KeyElement: constant key element", "ignore-prop")
                             key_types.append(kt)
                         except _Abort:
                             key_types.append(_UNK)

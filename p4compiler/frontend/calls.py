@@ -173,6 +173,8 @@ class CallMixin:
             exact = [c for c in ok if len(c.params) == n]
             if len(exact) == 1:
                 return exact[0]
+            if len(exact) > 1 and not names:
+                self.fail(where, f"{self.show(where)}: Ambiguous method {name}", TYPE, "duplicate")
             return ok[0]
         return ok[0]
 

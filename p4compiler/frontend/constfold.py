@@ -78,7 +78,7 @@ def fold_binary(op: str, a: Value, b: Value, t: T.P4Type) -> Value | None:
         return _wrap(t, q if op == "/" else a - q * b)
     if op in ("<<", ">>"):
         if b < 0:
-            raise FoldError("Shift amount must be non-negative")
+            raise FoldError("Shifts with negative amounts are not permitted")
         if op == "<<":
             if b > 2048 and isinstance(tt, T.InfInt) and a != 0:
                 raise FoldError("Compiler only supports widths up to 2048")

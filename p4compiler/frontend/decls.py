@@ -54,9 +54,9 @@ class DeclMixin:
                     self.err(p, f"{p.name}: {p.direction} parameters cannot have default values", TYPE)
                 try:
                     self.expr(p.default, scope, t)
-                    self.coerce(p.default, t, scope)
-                    if self.tp.const_value(p.default) is None and not self._is_const_like(p.default) or \
-                            isinstance(p.default, A.MethodCallExpression):
+                    if not self._mentions_tv(t):     # generic: checked when the call binds the variables
+                        self.coerce(p.default, t, scope)
+                    if not self._is_ctor_const(p.default):
                         self.err(p.default, f"{self.show(p.default)}: expression must be a compile-time constant", TYPE)
                 except _Abort:
                     pass
@@ -413,6 +413,20 @@ class DeclMixin:
         finally:
             self.loc_override = saved
 
+    def _mentions_tv(self, t: T.P4Type, depth: int = 0) -> bool:
+        if depth > 20:
+            return False
+        if isinstance(t, T.TypeVar):
+            return True
+        if isinstance(t, T.Stack):
+            return self._mentions_tv(t.element, depth + 1)
+        if isinstance(t, (T.Tuple, T.ListT)):
+            return any(self._mentions_tv(x, depth + 1) for x in t.elements) or (
+                isinstance(t, T.ListT) and t.element is not None and self._mentions_tv(t.element, depth + 1))
+        if isinstance(t, (T.Extern, T.StructLike, T.Callable_)):
+            return any(self._mentions_tv(x, depth + 1) for x in (t.type_args or ()))
+        return False
+
     def _is_ctor_const(self, e: Any) -> bool:
         """Constructor arguments: compile-time constants, constructor parameters, instances."""
         if isinstance(e, A.PathExpression):
@@ -586,10 +600,15 @@ class DeclMixin:
                 if not self._is_ctor_const(a.expr):
                     self.err(a.expr, f"'{self.show(a.expr)}': cannot evaluate to a compile-time constant", TYPE)
             if t.type_params and not t.type_args:
-                return self.subst(t, bindings)
+                for tv in t.type_params:
+                    if id(tv) not in bindings:
+                        self.fail(where, f"{getattr(where, 'name', t.name)}: could not infer a type for variable {tv.name}", TYPE)
+                r = self.subst(t, bindings)
+                r.type_args = tuple(bindings.get(id(tv), _UNK) for tv in t.type_params)
+                return r
             return t
         if t.is_unknown:
             for a in args:
                 self.expr(a.expr, scope)
             return t
-        self.fail(where, f"{t}: cannot instantiate this type", TYPE)
+        self.fail(where, f"{getattr(where, 'name', t)}: cannot allocate objects of type {t}", TYPE)

@@ -292,7 +292,7 @@ class ExprMixin:
             inner = bt.type
             if isinstance(inner, T.Enum):
                 if name not in inner.members:
-                    self.fail(e, f"{self.show(e)}: declaration not found", RESOLVE, "not-found")
+                    self.fail(e, f"{self.show(e)}: Invalid enum tag", RESOLVE, "type-error")
                 md = next(m for m in inner.decl.members if m.name == name)
                 self.tp.set_decl(e, md)
                 self.tp.set_const(e, md)
@@ -300,7 +300,7 @@ class ExprMixin:
             if isinstance(inner, T.SerEnum):
                 if name not in inner.members and inner.decl is not None and \
                         not any(m.name == name for m in inner.decl.members):
-                    self.fail(e, f"{self.show(e)}: declaration not found", RESOLVE, "not-found")
+                    self.fail(e, f"{self.show(e)}: Invalid enum tag", RESOLVE, "type-error")
                 md = next((m for m in inner.decl.members if m.name == name), None)
                 self.tp.set_decl(e, md)
                 if md is not None:
@@ -380,7 +380,7 @@ class ExprMixin:
             self.fail(e, f"{self.show(e)}: invalid member", TYPE)
         if isinstance(b, (T.TypeVar, T.DontCare)):
             return _UNK
-        self.fail(e, f"{self.show(e)}: Cannot access field '{name}' of type '{bt}'", TYPE)
+        self.fail(e, f"Cannot extract field {name} from {self.show(e.expr)} which has type {bt}", TYPE)
 
     def _kind(self, b: T.StructLike) -> str:
         return {T.Header: "header", T.HeaderUnion: "header_union"}.get(type(b), "struct")
@@ -425,13 +425,13 @@ class ExprMixin:
         if isinstance(b, T.Tuple):
             v = self.tp.const_value(e.index)
             if not isinstance(v, int) or isinstance(v, bool):
-                self.fail(e.index, f"{self.show(e.index)}: Tuple index must be constant", TYPE)
+                self.fail(e.index, f"Tuple index {self.show(e.index)} must be constant", TYPE)
             if v < 0 or v >= len(b.elements):
                 self.fail(e.index, f"{self.show(e)}: Index {v} out of bounds", TYPE)
             return b.elements[v]
         if isinstance(b, (T.Unknown, T.TypeVar)):
             return _UNK
-        self.fail(e, f"{self.show(e)}: Indexing a value of type {bt}", TYPE)
+        self.fail(e, f"Indexing {self.show(e)} applied to non-array and non-tuple type {bt}", TYPE)
 
     def ex_Slice(self, e: A.Slice, scope: Scope, expected: Any) -> T.P4Type:
         bt = self.expr(e.expr, scope)
@@ -468,7 +468,7 @@ class ExprMixin:
             return t
         if e.op == "!":
             if not isinstance(b, T.Bool):
-                self.fail(e, f"{self.show(e)}: Cannot apply '!' to value of type {t}", TYPE)
+                self.fail(e, f"{self.show(e.expr)}: Expected a boolean value", TYPE)
         elif e.op == "~":
             if isinstance(b, T.InfInt):
                 self.fail(e, f"{self.show(e)}: Operation ~ cannot be applied to an 'int' value; please specify a width", TYPE)
@@ -522,7 +522,7 @@ class ExprMixin:
                 self.fail(e, f"{self.show(e)}: shift amount must be an unsigned number", TYPE)
             rv = self.tp.const_value(e.right)
             if isinstance(rv, int) and not isinstance(rv, bool) and rv < 0:
-                self.fail(e, f"{self.show(e)}: Shift amount must be non-negative", TYPE)
+                self.fail(e, f"{self.show(e)}: Shifts with negative amounts are not permitted", TYPE)
             if isinstance(rb, T.InfInt):
                 self.tp.set_type(e.right, rt)
             if isinstance(lb, T.Bits) and isinstance(rv, int) and not isinstance(rv, bool) and rv > lb.width:
@@ -589,6 +589,11 @@ class ExprMixin:
         return res
 
     def _mismatch_msg(self, e: Any, lt: T.P4Type, rt: T.P4Type) -> str:
+        if isinstance(lt, T.Bits) and isinstance(rt, T.Bits):
+            if lt.width != rt.width:
+                return f"{self.show(e)}: Cannot operate on values with different widths {lt.width} and {rt.width}"
+            if lt.signed != rt.signed:
+                return f"{self.show(e)}: Cannot operate on values with different signs"
         return f"{self.show(e)}: Cannot operate on values with different types {lt} and {rt}"
 
     def eq_compatible(self, a: T.P4Type, b: T.P4Type, e: Any) -> bool:

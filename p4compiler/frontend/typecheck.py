@@ -17,8 +17,8 @@ from typing import Any
 
 from .. import ast as A
 from ..diagnostics import CompilerError, Diagnostics, SourceLocation
-from .base import _STATE, LATE, RESOLVE, TYPE, VALIDATE, _Abort  # noqa: F401 - phases re-exported
 from .annotations import check_annotations
+from .base import _STATE, LATE, RESOLVE, TYPE, VALIDATE, _Abort  # noqa: F401 - phases re-exported
 from .blocks import BlockMixin
 from .calls import CallMixin
 from .decls import DeclMixin

@@ -95,7 +95,7 @@ class TypeResolveMixin:
             if n is None:
                 return _UNK
             if n < 0:
-                self.fail(t.size, f"{n}: illegal array size", TYPE)
+                self.fail(t.size, f"Illegal array size: {n}", TYPE)
             return T.Stack(el, n)
         if isinstance(t, A.TupleType):
             els = []

@@ -201,7 +201,11 @@ def inline_body(lw, decl, params, args, def_scope: Scope, call_scope: Scope, loc
             inner.names["$return"] = ret
     em = lw.em
     tok = em.push_return()
-    em.push_exit()
+
+    def copy_out_on_exit():
+        for dst, tmp in copy_out:
+            lw.assign(dst, tmp, loc)
+    em.push_exit(copy_out_on_exit)
     lw.stmt(decl.body, inner)
     em.pop_return(tok)
     exits = em.pop_exit()
@@ -276,6 +280,9 @@ def lower_call(lw, call: A.MethodCallExpression, scope: Scope, want, as_expr: bo
         if isinstance(target, ObjV):
             if target.kind == "action":
                 d = target.decl
+                if em.kind == "graph":          # a statement of an apply block: its own table
+                    lw.prog.direct_action_call(lw, target, call, scope)
+                    return None
                 check_no_table_apply(lw, call.args, scope)
                 prefix, dscope = target.data
                 inline_body(lw, d, d.params, call.args, dscope, scope, call.loc)

@@ -54,7 +54,7 @@ class ActionEmitter(Emitter):
         self.prims: list[dict] = []
         self._returns: list[list[int]] = []
         self._exits: list[int] = []
-        self._exit_stack: list[list[int]] = []
+        self._exit_stack: list = []          # per inlined call: its copy-out (or None)
 
     def prim(self, p: dict) -> None:
         self.prims.append(p)
@@ -98,14 +98,26 @@ class ActionEmitter(Emitter):
             self._patch(idx)
 
     def do_exit(self, loc=None):
+        """`exit` in an action: the copy-outs of every call being inlined run
+        first (innermost call first), then BMv2's `exit` and a jump to the end.
+        Why before: p4c puts them there (RemoveActionParameters), and a switch
+        may stop executing an action's primitives at `exit`."""
+        hooks = [h for h in self._exit_stack if callable(h)]
+        saved, self._exit_stack = self._exit_stack, []      # copy-out code cannot exit
+        try:
+            for h in reversed(hooks):
+                h()
+        finally:
+            self._exit_stack = saved
         self.prims.append({"op": "exit", "parameters": []})
-        (self._exit_stack[-1] if self._exit_stack else self._exits).append(self._jump())
+        self._exits.append(self._jump())
 
-    def push_exit(self):
-        self._exit_stack.append([])
+    def push_exit(self, on_exit=None):
+        self._exit_stack.append(on_exit)
 
     def pop_exit(self):
-        return self._exit_stack.pop()
+        self._exit_stack.pop()
+        return []           # exits already jumped to the end of the action
 
     def begin_exit_path(self, exits):
         over = self._jump()
@@ -205,7 +217,7 @@ class GraphEmitter(Emitter):
         self.dangling = []
         self.open = None
 
-    def push_exit(self):
+    def push_exit(self, on_exit=None):
         self._exit_stack.append([])
 
     def pop_exit(self):
@@ -287,7 +299,7 @@ class ParserEmitter(Emitter):
     def do_exit(self, loc=None):
         raise CompilerError(loc, "exit is not allowed in a parser")
 
-    def push_exit(self):
+    def push_exit(self, on_exit=None):
         pass
 
     def pop_exit(self):

@@ -134,15 +134,23 @@ class Device:
             raise P4RTError(Code.FAILED_PRECONDITION, "no forwarding pipeline config set")
         return pl
 
+    def live_pipeline(self) -> Pipeline:
+        """The pipeline, as seen from the data-path thread (call it there): also
+        FAILED_PRECONDITION when the runtime CLI swapped in another switch."""
+        pl = self.need_pipeline()
+        if self.host.switch is not pl.sw:
+            raise P4RTError(Code.FAILED_PRECONDITION, "the switch was replaced through the runtime CLI "
+                            "(swap_configs); set the forwarding pipeline again")
+        return pl
+
     def check_primary(self, role: str, eid: tuple[int, int] | None, what: str) -> None:
         with self.lock:
             self.arbiter.check_primary(role, eid, what)
 
     # -- pipeline ---------------------------------------------------------------------
     def build(self, cfg: Any) -> Pipeline:
-        if not cfg.HasField("p4info") or not len(cfg.p4info.tables) and not len(cfg.p4info.actions):
-            if not cfg.HasField("p4info"):
-                raise P4RTError(Code.INVALID_ARGUMENT, "the config has no p4info")
+        if not cfg.HasField("p4info"):
+            raise P4RTError(Code.INVALID_ARGUMENT, "the config has no p4info")
         if not cfg.p4_device_config:
             raise P4RTError(Code.INVALID_ARGUMENT, "the config has no p4_device_config (BMv2 JSON)")
         try:
@@ -372,11 +380,12 @@ class P4RuntimeServicer(p4runtime_pb2_grpc.P4RuntimeServicer):
     def Write(self, request, context):
         def run():
             dev = self._device(request.device_id)
-            pl = dev.need_pipeline()
+            dev.need_pipeline()   # FAILED_PRECONDITION before any other check
             dev.check_primary(request.role, _eid(request), "Write")
             if request.atomicity not in (_WR.CONTINUE_ON_ERROR, _WR.ROLLBACK_ON_ERROR, _WR.DATAPLANE_ATOMIC):
                 raise P4RTError(Code.INVALID_ARGUMENT, f"unknown atomicity {request.atomicity}")
-            results = dev.host.call(lambda: apply_updates(dev, pl, request.updates, request.atomicity))
+            results = dev.host.call(lambda: apply_updates(dev, dev.live_pipeline(), request.updates,
+                                                          request.atomicity))
             if all(r is None for r in results):
                 return p4runtime_pb2.WriteResponse()
             details = [p4runtime_pb2.Error(canonical_code=int(Code.OK)) if r is None else
@@ -392,11 +401,12 @@ class P4RuntimeServicer(p4runtime_pb2_grpc.P4RuntimeServicer):
     def Read(self, request, context):
         def run():
             dev = self._device(request.device_id)
-            pl = dev.need_pipeline()
+            dev.need_pipeline()   # FAILED_PRECONDITION before any other check
             if not len(request.entities):
                 return []
 
             def read_all():
+                pl = dev.live_pipeline()
                 out = []
                 for ent in request.entities:
                     which = ent.WhichOneof("entity")

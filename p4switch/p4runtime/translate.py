@@ -593,7 +593,10 @@ class Pipeline:
             raise P4RTError(Code.UNIMPLEMENTED, "direct resources of the default entry")
 
         def undo() -> None:
-            d.action, d.data, d.member, d.group = saved
+            if saved[0] is None and saved[2] is None and saved[3] is None:
+                tab.reset_default()
+            else:
+                tab.set_default(saved[0], saved[1], member=saved[2], group=saved[3])
         return undo
 
     # table entry reads
