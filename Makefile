@@ -27,6 +27,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_switch.py --out $(BUILD) --shared $(SHARED)
+	$(PY) bench/bench_lvs.py
 
 lint: $(STAMP)
 	$(PY) -m pip install -q --disable-pip-version-check ruff

@@ -130,6 +130,8 @@ def classify(filename: str, func: str) -> str:
     control-flow nodes (pipeline 0 = ingress, 1 = egress), ``act_*`` actions,
     ``calc_*``/``cks_*`` checksums, ``deparse``/``emit`` the deparser."""
     base = Path(filename).name
+    if "p4sw-engine" in filename:      # the engine's fused per-packet function
+        return "traffic manager / engine"
     if "generated" in filename:
         if func.startswith(("ps_", "parse")) or func == "cks_verify":
             return "parser"

@@ -20,6 +20,7 @@
 #include "include/control/fullnat.p4"
 #include "include/control/icmp_echo.p4"
 #include "include/control/l3_forward.p4"
+#include "include/control/punt_guard.p4"
 #include "include/control/stats.p4"
 
 control LvsIngress(inout headers_t hdr, inout metadata_t meta,
@@ -34,6 +35,7 @@ control LvsIngress(inout headers_t hdr, inout metadata_t meta,
     FullNat() fullnat;
     IcmpEcho() icmp_echo;
     L3Forward() l3_forward;
+    PuntGuard() punt_guard;
     DropStats() drop_stats;
 
     /* Traffic addressed to the balancer itself (a VIP or a local address)
@@ -92,6 +94,8 @@ control LvsIngress(inout headers_t hdr, inout metadata_t meta,
                 drop_with(DROP_NOT_IPV4);
             }
         }
+
+        punt_guard.apply(meta);
 
         /* v1model verdicts */
         drop_stats.apply(meta);

@@ -335,6 +335,7 @@ class CodeGen:
         self.calc_algos: dict[str, Any] = {}
         self.cur_params: int | None = 0     # parameters of the action being generated
         self.extra_lines: list[str] = []
+        self.direct_parsers: dict[str, str] = {}   # parser fn -> its only state fn
 
     # ------------------------------------------------------------ utilities
     def const(self, obj: Any, prefix: str = "c") -> str:
@@ -770,6 +771,30 @@ class CodeGen:
         finally:
             self.cur_params = 0
 
+    @staticmethod
+    def inlinable_action(act: Action) -> bool:
+        """Short straight-line actions are inlined into the tables that call
+        them (dispatched on the entry's action object, so a control-plane
+        change of the entry is still seen; other actions are called)."""
+        prims = act.primitives
+        return len(prims) <= 12 and not any(p.op in ("_jump", "_jump_if_zero") for p in prims)
+
+    def inline_action(self, w: _Writer, ind: int, act: Action):
+        """The body of `act` at `ind`, its data in `D` (an `exit` returns None
+        from the node function, which ends the pipeline just as the node's
+        K.exit test would)."""
+        self.cur_params = len(act.params)
+        try:
+            if not act.primitives:
+                w(ind, "pass")
+                return
+            if act.params:
+                w(ind, "D = e.data")
+            for p in act.primitives:
+                self.primitive(w, ind, p)
+        finally:
+            self.cur_params = 0
+
     def _gen_action(self, act: Action) -> str:
         name = f"act_{act.id}"
         w = self.w
@@ -1075,6 +1100,7 @@ class CodeGen:
             w(1, "except ParserError as e:")
             w(2, "K.err = e.code")
             w(0, "")
+            self.direct_parsers[fname] = init
             return fname
         w(1, f"s = {init}")
         w(1, "o = 0")
@@ -1300,7 +1326,12 @@ class CodeGen:
         ce = std.get("checksum_error")
         w(0, "def parse_full(P, K, b):")
         w(1, f"K.err = {self.codes['NoError']}")
-        if parse_fn:
+        if parse_fn in self.direct_parsers:     # the parser is one function: call it here
+            w(1, "try:")
+            w(2, f"K.off = {self.direct_parsers[parse_fn]}(P, K, b, 0)[1]")
+            w(1, "except ParserError as e:")
+            w(2, "K.err = e.code")
+        elif parse_fn:
             w(1, f"{parse_fn}(P, K, b)")
         if pe is not None:
             w(1, f"P[{pe.slot}] = K.err & {bits.mask(pe.width)}")
@@ -1314,23 +1345,26 @@ class CodeGen:
                 w(1, f"P[{ce.slot}] = 0")
             w(1, f"return K.err != {self.codes['NoError']}")
         w(0, "")
+        # emit = cks_update + deparse, their bodies inlined (two calls fewer per packet)
         w(0, "def emit(P, K):")
-        if any(c.update for c in self.prog.checksums):
-            w(1, "cks_update(P, K)")
-        w(1, "return deparse(P, K.buf[K.off:])")
+        self.cks_update_lines(w, 1)
+        self.deparse_lines(w, 1, "K.buf[K.off:]")
         w(0, "")
 
     # ------------------------------------------------------------ deparser
     def gen_deparser(self) -> str:
         w = self.w
         w(0, "def deparse(P, payload):")
-        w(1, "out = []")
-        for h in self.deparse_order():
-            self.emit_header(w, 1, h, "out")
-        w(1, "out.append(payload)")
-        w(1, "return b''.join(out)")
+        self.deparse_lines(w, 1, "payload")
         w(0, "")
         return "deparse"
+
+    def deparse_lines(self, w: _Writer, ind: int, payload: str):
+        w(ind, "out = []")
+        for h in self.deparse_order():
+            self.emit_header(w, ind, h, "out")
+        w(ind, f"out.append({payload})")
+        w(ind, "return b''.join(out)")
 
     # ------------------------------------------------------------ checksums
     def gen_checksums(self) -> tuple[str, str]:
@@ -1350,40 +1384,92 @@ class CodeGen:
         w(0, "")
         w(0, "def cks_update(P, K):")
         w(1, "pass")
-        for c in self.prog.checksums:
-            if not c.update:
-                continue
-            ind = 1
-            if c.if_cond is not None:
-                w(1, f"if {self.expr(c.if_cond)}:")
-                ind = 2
-            self.calc_body(w, ind, c.calculation, "cv", self.implied_valid(c.if_cond))
-            w(ind, f"P[{c.target.slot}] = cv & {bits.mask(c.target.width)}")
+        self.cks_update_lines(w, 1)
         w(0, "")
         return "cks_verify", "cks_update"
 
+    def cks_update_lines(self, w: _Writer, base: int):
+        for c in self.prog.checksums:
+            if not c.update:
+                continue
+            ind = base
+            if c.if_cond is not None:
+                w(base, f"if {self.expr(c.if_cond)}:")
+                ind = base + 1
+            self.calc_body(w, ind, c.calculation, "cv", self.implied_valid(c.if_cond))
+            w(ind, f"P[{c.target.slot}] = cv & {bits.mask(c.target.width)}")
+
     # ------------------------------------------------------------ pipelines
     def gen_pipeline(self, pl: Pipeline) -> str:
+        """One function per control-flow node, `nd(P, K) -> next node or None`,
+        except that a node reached from exactly one place in the generated
+        code is generated inline right there (as parse states are), so a
+        straight run such as conditional -> table -> table is one function."""
         w = self.w
         fnames: dict[str, str] = {}
         for n in list(pl.tables) + list(pl.conditionals) + list(pl.action_calls):
             fnames[n] = f"nd_{pl.id}_{self.fresh('')}"
-
-        def ref(n):
-            return fnames[n] if n is not None else "None"
-
-        for t in pl.tables.values():
-            self.gen_table(t, fnames, ref)
-        for c in pl.conditionals.values():
-            w(0, f"def {fnames[c.name]}(P, K):")
-            w(1, f"return {ref(c.true_next)} if {self.expr(c.expr)} else {ref(c.false_next)}")
+        sites: dict[str, int] = {}
+        for n in fnames:
+            for nxt in self.node_sites(pl, n):
+                if nxt is not None:
+                    sites[nxt] = sites.get(nxt, 0) + 1
+        inline = {n for n, c in sites.items() if c == 1 and n != pl.init_table and n in fnames}
+        ctx = {"pl": pl, "fnames": fnames, "inline": inline, "active": set()}
+        for n in fnames:
+            if n in inline:
+                continue
+            w(0, f"def {fnames[n]}(P, K):")
+            self.node_body(w, 1, n, ctx)
             w(0, "")
-        for c in pl.action_calls.values():
-            w(0, f"def {fnames[c.name]}(P, K):")
-            w(1, f"{self.const(c.action, 'a')}.fn(P, (), K)")
-            w(1, f"return None if K.exit else {ref(c.next_node)}")
-            w(0, "")
-        return ref(pl.init_table)
+        return fnames[pl.init_table] if pl.init_table is not None else "None"
+
+    def node_sites(self, pl: Pipeline, n: str) -> list:
+        """The successors of node `n`, once per place the generated code names
+        them (see node_body), so a node named at exactly one place can be
+        inlined there."""
+        if n in pl.conditionals:
+            c = pl.conditionals[n]
+            return [c.true_next, c.false_next]
+        if n in pl.action_calls:
+            return [pl.action_calls[n].next_node]
+        t = pl.tables[n]
+        nt = t.next_tables
+        if "__HIT__" in nt or "__MISS__" in nt:
+            return [nt.get("__HIT__", t.base_default_next), nt.get("__MISS__", t.base_default_next)]
+        targets = {a.id: nt.get(a.name, t.base_default_next) for a in t.actions}
+        distinct = set(targets.values())
+        if len(distinct) <= 1:
+            only = next(iter(distinct)) if distinct else t.base_default_next
+            return [only] if t.type == "simple" else [only, t.base_default_next]
+        return [t.base_default_next, *targets.values(), t.base_default_next]
+
+    def node_goto(self, w: _Writer, ind: int, nxt: str | None, ctx: dict):
+        """Continue with node `nxt`: its body inline if it is reached from
+        here only (and nesting stays shallow), else return its function."""
+        if nxt is None:
+            w(ind, "return None")
+        elif nxt in ctx["inline"] and nxt not in ctx["active"] and ind < 40:
+            self.node_body(w, ind, nxt, ctx)
+        else:
+            w(ind, f"return {ctx['fnames'][nxt]}")
+
+    def node_body(self, w: _Writer, ind: int, n: str, ctx: dict):
+        pl = ctx["pl"]
+        ctx["active"].add(n)
+        if n in pl.conditionals:
+            c = pl.conditionals[n]
+            w(ind, f"if {self.expr(c.expr)}:")
+            self.node_goto(w, ind + 1, c.true_next, ctx)
+            self.node_goto(w, ind, c.false_next, ctx)
+        elif n in pl.action_calls:
+            c = pl.action_calls[n]
+            w(ind, f"{self.const(c.action, 'a')}.fn(P, (), K)")
+            w(ind, "if K.exit: return None")
+            self.node_goto(w, ind, c.next_node, ctx)
+        else:
+            self.gen_table(w, ind, pl.tables[n], ctx)
+        ctx["active"].discard(n)
 
     def key_code(self, t: Table) -> str:
         parts = []
@@ -1399,62 +1485,74 @@ class CodeGen:
             return "()"
         return "(" + ", ".join(parts) + ",)"
 
-    def gen_table(self, t: Table, fnames: dict, ref):
-        w = self.w
+    def gen_table(self, w: _Writer, ind: int, t: Table, ctx: dict):
+        """A table node's body at indentation `ind`: key, lookup, direct meter,
+        action, next node (node_sites lists the successors in the same order)."""
         tab = self.env["tables"][t.name]
         tl = self.const(tab.lookup, "lk")
         can_exit = any(any(p.op == "exit" for p in a.primitives) for a in t.actions)
-        w(0, f"def {fnames[t.name]}(P, K):")
-        w(1, f"hit, e = {tl}({self.key_code(t)}, K.ingress_len)")
+        i = ind
+        w(i, f"hit, e = {tl}({self.key_code(t)}, K.ingress_len)")
         if t.direct_meter is not None:
             spec = self.prog.meters[t.direct_meter]
             if spec.result_target is not None:
-                w(1, "if hit and e.meter is not None:")
-                w(2, f"P[{spec.result_target.slot}] = e.meter.execute(K.ingress_len) & {bits.mask(spec.result_target.width)}")
+                w(i, "if hit and e.meter is not None:")
+                w(i + 1, f"P[{spec.result_target.slot}] = e.meter.execute(K.ingress_len) & {bits.mask(spec.result_target.width)}")
         if t.type == "simple":
-            w(1, "a = e.action")
-            w(1, "if a is not None: a.fn(P, e.data, K)")
+            w(i, "a = e.action")
+            inl = [a for a in t.actions if self.inlinable_action(a)] if len(t.actions) <= 8 else []
+            first = True
+            for act in inl:
+                w(i, f"{'if' if first else 'elif'} a is {self.const(act, 'a')}:")
+                first = False
+                self.inline_action(w, i + 1, act)
+            w(i, f"{'if' if first else 'elif'} a is not None: a.fn(P, e.data, K)")
         else:
             prof = self.env["profiles"][t.profile.name]
             pc = self.const(prof, "prof")
-            w(1, "a = e.action")
-            w(1, "d = e.data")
-            w(1, "if e.group is not None:")
+            w(i, "a = e.action")
+            w(i, "d = e.data")
+            w(i, "if e.group is not None:")
             if t.profile.selector_algo is not None:
                 sel = self.selector_fn(t.profile)
-                w(2, f"m = {pc}.select(e.group, {sel}(P, K))")
+                w(i + 1, f"m = {pc}.select(e.group, {sel}(P, K))")
             else:
-                w(2, f"m = {pc}.select(e.group, 0)")
-            w(2, "a = m.action; d = m.data")
-            w(1, "elif e.member is not None:")
-            w(2, f"m = _member({pc}, e.member)")
-            w(2, "a = m.action; d = m.data")
-            w(1, "if a is not None: a.fn(P, d, K)")
+                w(i + 1, f"m = {pc}.select(e.group, 0)")
+            w(i + 1, "a = m.action; d = m.data")
+            w(i, "elif e.member is not None:")
+            w(i + 1, f"m = _member({pc}, e.member)")
+            w(i + 1, "a = m.action; d = m.data")
+            w(i, "if a is not None: a.fn(P, d, K)")
             self.g["_member"] = _member_of
         if can_exit:
-            w(1, "if K.exit: return None")
+            w(i, "if K.exit: return None")
         nt = t.next_tables
+        goto = self.node_goto
         if "__HIT__" in nt or "__MISS__" in nt:
             hn = nt.get("__HIT__", t.base_default_next)
             mn = nt.get("__MISS__", t.base_default_next)
-            w(1, f"return {ref(hn)} if hit else {ref(mn)}")
+            w(i, "if hit:")
+            goto(w, i + 1, hn, ctx)
+            goto(w, i, mn, ctx)
         else:
             targets = {a.id: nt.get(a.name, t.base_default_next) for a in t.actions}
             distinct = set(targets.values())
             if len(distinct) <= 1:
                 only = next(iter(distinct)) if distinct else t.base_default_next
                 if t.type == "simple":
-                    w(1, f"return {ref(only)}")
+                    goto(w, i, only, ctx)
                 else:
-                    w(1, f"return {ref(only)} if a is not None else {ref(t.base_default_next)}")
+                    w(i, "if a is not None:")
+                    goto(w, i + 1, only, ctx)
+                    goto(w, i, t.base_default_next, ctx)
             else:
-                w(1, "if a is None: return " + ref(t.base_default_next))
-                first = True
+                w(i, "if a is None:")
+                goto(w, i + 1, t.base_default_next, ctx)
+                w(i, "aid = a.id")
                 for aid, n in targets.items():
-                    w(1, f"{'if' if first else 'elif'} a.id == {aid}: return {ref(n)}")
-                    first = False
-                w(1, f"return {ref(t.base_default_next)}")
-        w(0, "")
+                    w(i, f"if aid == {aid}:")
+                    goto(w, i + 1, n, ctx)
+                goto(w, i, t.base_default_next, ctx)
 
     def selector_fn(self, prof) -> str:
         calc = Calculation(f"{prof.name}.selector", prof.id, prof.selector_algo,

@@ -39,6 +39,7 @@ class PacketCtx:
     recirc = None       # field list id
     learn = None        # (receiver, learn list id)
     truncate = None
+    tm = False          # set with any of the five above: the TM's common case is one test
     off = 0             # end of the parsed headers in buf
     err = 0             # parser error code
 
@@ -171,10 +172,121 @@ class Engine:
         if not isinstance(getattr(self, "stats", None), Counter):
             self.stats: Counter = Counter()
         self.digests: list[Digest] = []
+        self._unobservable = self._find_unobservable(gen.get("source", ""), prog)
         self._init_ingress = self._make_init("ingress_port", "packet_length", "instance_type",
                                              "ingress_global_timestamp")
         self._init_egress = self._make_init("egress_port", "egress_spec", "packet_length",
                                             "egress_global_timestamp")
+        self.fast_source = self._fast_source()
+        ns = {"_stats": self.stats, "_tpl": self._template, "_Ctx": PacketCtx,
+              "_mono": time.monotonic, "_t0": self._t0, "_parse_full": self._parse_full,
+              "_count_parse": self._count_parse, "_ING": self._ingress, "_EG": self._egress,
+              "_emit": self._emit, "_after_ingress": self._after_ingress,
+              "_after_egress": self._after_egress, "_drain": self._drain, "_fault": self._fault,
+              "PipelineError": PipelineError}
+        exec(compile(self.fast_source, "<p4sw-engine>", "exec"), ns)  # noqa: S102  (slot numbers only)
+        # The instance attribute shadows the method: callers that capture
+        # `sw.process_packet` get the fused function without a bound-method hop.
+        self.process_packet = ns["process_packet"]
+
+    def _find_unobservable(self, source: str, prog) -> set[int]:
+        """Standard-metadata timestamp slots no generated code, field list or
+        learn list reads: writing them per packet (a clock read each) can be
+        skipped without any visible difference. Conservative: if any PHV
+        access in the generated code has a computed index (stacks, header
+        copies), nothing is skipped."""
+        import re
+        idx = re.findall(r"P\[([^\]]*)\]", source)
+        if any(not i.strip().isdigit() for i in idx):
+            return set()
+        used = {int(i) for i in idx}
+        for fl in prog.field_lists.values():
+            used.update(f.slot for f in fl.fields)
+        for ll in prog.learn_lists.values():
+            used.update(f.slot for f in ll.fields)
+        out = set()
+        for name in ("ingress_global_timestamp", "egress_global_timestamp"):
+            f = self._std.get(name)
+            if f is not None and f.slot not in used:
+                out.add(f.slot)
+        return out
+
+    def _fast_source(self) -> str:
+        """Source of the fused per-packet function: ingress metadata, parser,
+        ingress, the traffic manager's common case (unicast: no clone, digest,
+        resubmit, recirculation, truncation, multicast or drop -- one test of
+        `K.tm`), egress and deparser, with every slot number and constant
+        inlined. Anything else continues in the general traffic manager
+        (`_after_ingress` / `_after_egress` / `_drain`), exactly as before."""
+        std = self._std
+        L = ["def process_packet(port, data):",
+             "    if type(data) is not bytes:",
+             "        data = bytes(data)",
+             "    _stats['rx'] += 1",
+             "    n = len(data)",
+             "    P = _tpl[:]",
+             "    K = _Ctx(data, n, n)",
+             "    try:"]
+
+        def put(ind, name, value_code, skip_zero=False):
+            f = std.get(name)
+            if f is None or f.slot in self._unobservable:
+                return
+            if skip_zero and self._template[f.slot] == 0:
+                return
+            m = (1 << f.width) - 1
+            code = str(int(value_code) & m) if value_code.isdigit() else f"{value_code} & {m}"
+            L.append(" " * ind + f"P[{f.slot}] = {code}")
+
+        put(8, "ingress_port", "port")
+        put(8, "packet_length", "n")
+        put(8, "ingress_global_timestamp", "int((_mono() - _t0) * 1e6)")
+        L.append("        if _parse_full(P, K, data):")
+        L.append("            _count_parse(K, P)")
+        if self._ingress is not None:
+            L.append("        node = _ING")
+            L.append("        while node is not None:")
+            L.append("            node = node(P, K)")
+        L.append("        K.exit = False")
+        L.append(f"        es = P[{self._s_es}]")
+        mg = f" or P[{self._s_mg}]" if self._s_mg is not None else ""
+        L.append(f"        if K.tm{mg} or es == {self._drop_m}:")
+        L.append("            inq = []")
+        L.append("            egq = []")
+        L.append(f"            _after_ingress(P, K, (data, port, {PKT_NORMAL}, None, n), inq, egq)")
+        L.append("            return _drain(inq, egq, [])")
+        if self._s_it is not None:
+            L.append(f"        P[{self._s_it}] = {PKT_NORMAL}")
+        L += ["    except PipelineError as e:",
+              "        _fault('ingress', e)",
+              "        return []",
+              "    except Exception as e:  # an internal fault must not kill the switch",
+              "        _fault('ingress', PipelineError(f'{type(e).__name__}: {e}'))",
+              "        return []",
+              "    try:"]
+        put(8, "egress_port", "es")
+        put(8, "egress_spec", str(self._drop_p1))
+        put(8, "packet_length", "K.length")
+        put(8, "egress_global_timestamp", "int((_mono() - _t0) * 1e6)")
+        if self._egress is not None:
+            L.append("        node = _EG")
+            L.append("        while node is not None:")
+            L.append("            node = node(P, K)")
+        L += [f"        if not K.tm and P[{self._s_es}] != {self._drop_m}:",
+              "            _stats['tx'] += 1",
+              "            return [(es, _emit(P, K))]",
+              "        inq = []",
+              "        egq = []",
+              "        outs = []",
+              "        _after_egress(P, K, es, inq, egq, outs)",
+              "    except PipelineError as e:",
+              "        _fault('egress', e)",
+              "        return []",
+              "    except Exception as e:",
+              "        _fault('egress', PipelineError(f'{type(e).__name__}: {e}'))",
+              "        return []",
+              "    return _drain(inq, egq, outs)"]
+        return "\n".join(L) + "\n"
 
     def _make_init(self, *names):
         """A specialised function writing the given standard metadata fields
@@ -183,7 +295,7 @@ class Engine:
         lines = [f"def init(P, {args}):"]
         for i, n in enumerate(names):
             f = self._std.get(n)
-            if f is None:
+            if f is None or f.slot in self._unobservable:
                 continue
             if n.endswith("timestamp"):
                 lines.append(f"    P[{f.slot}] = int((_mono() - _t0) * 1e6) & {(1 << f.width) - 1}")

@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "instead of compiling p4src/lvs.p4")
     r.add_argument("--p4info")
     r.add_argument("--no-push", action="store_true",
-                   help="the switch already runs lvs.p4: do not push the pipeline")
+                   help="the switch already runs lvs.p4: do not push the pipeline, take over "
+                        "its sessions (daemon restart without losing connections)")
     r.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     c = cmd("check", help="validate a configuration file")
     c.add_argument("-c", "--config", required=True)
@@ -168,6 +169,8 @@ def run_daemon(args) -> int:
                 client.set_pipeline(json_path, p4info_path)
         ctl = Controller(cfg, clients)
         ctl.install()
+        if args.no_push:
+            log.info("%s", ctl.adopt())
     except (BuildError, P4RuntimeClientError) as e:
         print(f"p4lvs: {e}", file=sys.stderr)
         return 1
@@ -183,6 +186,9 @@ def run_daemon(args) -> int:
         server.close()
         for c in clients:
             c.close()
+    if ctl.stream_lost:
+        print("p4lvs: the switch closed the P4Runtime stream", file=sys.stderr)
+        return 1
     return 0
 
 

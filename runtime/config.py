@@ -126,6 +126,8 @@ class GlobalConfig:
     udp_timeout: int = 30
     workers: int = 1
     maglev_table_size: int = 65537
+    punt_rate: int = 0          # new-flow packet-ins per second the data plane lets through; 0 = no limit
+    punt_burst: int = 100
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,12 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
     g_raw = top.get("global", {})
     g = c.table(g_raw, ("global",), {"fullnat": bool, "icmp_echo": bool, "tcp_timeout": int,
                                      "udp_timeout": int, "workers": int,
-                                     "maglev_table_size": int})
+                                     "maglev_table_size": int, "punt_rate": int,
+                                     "punt_burst": int})
+    if "punt_rate" in g and not 0 <= g["punt_rate"] <= 10_000_000:
+        c.err(("global", "punt_rate"), f"punt_rate {g['punt_rate']} is outside 0..10000000 packets/s")
+    if "punt_burst" in g and not 1 <= g["punt_burst"] <= 1_000_000:
+        c.err(("global", "punt_burst"), f"punt_burst {g['punt_burst']} is outside 1..1000000 packets")
     for k in ("tcp_timeout", "udp_timeout"):
         if k in g and not 1 <= g[k] <= 86400:
             c.err(("global", k), f"{k} {g[k]} s is outside 1..86400")

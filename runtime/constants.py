@@ -36,6 +36,7 @@ DROP_REASONS = {
     12: "ARP_UNKNOWN",
     13: "NOT_IPV4",
     14: "BAD_PACKET_OUT",
+    15: "PUNT_RATE_LIMIT",
 }
 DROP_REASON_COUNT = 16
 
@@ -51,3 +52,4 @@ T_ROUTE = "ipv4_route"
 C_SERVICE_STATS = "service_stats"
 C_REAL_SERVER_STATS = "real_server_stats"
 C_DROP_STATS = "drop_stats"
+M_PUNT = "punt_meter"

@@ -21,7 +21,7 @@ from typing import Any
 
 from runtime import constants as K
 from runtime.config import Config, ConfigError, RealServer, validate_service
-from runtime.entries import static_entries
+from runtime.entries import punt_meter, static_entries
 from runtime.p4rt import IdleTimeout, P4RuntimeClient, PacketIn
 from runtime.sessions import Plan, SessionManager, parse_flow
 
@@ -47,6 +47,7 @@ class Controller:
         self.mgr = SessionManager(cfg)
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
+        self.stream_lost = False
         self.punts = 0
         self.punt_batches = 0
         self.punt_latency_s = 0.0
@@ -56,6 +57,16 @@ class Controller:
         """Static entries (config, ARP, routes, addresses, services)."""
         with self.lock:
             self._write(static_entries(self.cfg, self.mgr.svc_index))
+            if self.cfg.global_.punt_rate:
+                for c in self.clients:
+                    c.set_meter(punt_meter(self.cfg.global_))
+
+    def adopt(self) -> str:
+        """Take over the sessions the (first) switch holds; see SessionManager.adopt."""
+        with self.lock:
+            plan = self.mgr.adopt(self.clients[0].read_entries(K.T_SESSION))
+            self._carry_out(plan)
+        return plan.note
 
     # ------------------------------------------------------------ events
     def _write(self, writes: list, deletes: list = ()) -> None:
@@ -147,6 +158,7 @@ class Controller:
                 for ev in events:
                     if ev is None:
                         log.error("P4Runtime stream closed")
+                        self.stream_lost = True
                         self.stop_event.set()
                     elif not isinstance(ev, PacketIn):
                         self.handle(ev)

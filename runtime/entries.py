@@ -22,7 +22,7 @@ MatchParam = Exact | Lpm | Ternary
 class Entry:
     table: str                                  # alias or full name in the P4Info
     match: tuple[tuple[str, MatchParam], ...]   # (match field name, value), any order
-    action: str
+    action: str                                 # "" only in a delete (match is enough)
     params: tuple[tuple[str, int], ...] = ()
     priority: int = 0                           # P4Runtime meaning: larger wins
     idle_timeout_ns: int = 0
@@ -32,6 +32,19 @@ class Entry:
     def ident(self) -> tuple:
         """What identifies the entry in its table (for deletes and diffs)."""
         return (self.table, self.match, self.priority, self.default)
+
+
+@dataclass(frozen=True)
+class MeterRate:
+    """An indexed meter cell's rates (packets or bytes per second, burst)."""
+    meter: str
+    index: int
+    rate: int          # 0 = unconfigured: everything is green
+    burst: int
+
+
+def punt_meter(g: GlobalConfig) -> MeterRate:
+    return MeterRate(K.M_PUNT, 0, g.punt_rate, g.punt_burst)
 
 
 def ip(text: str) -> int:

@@ -23,7 +23,7 @@ from p4common.matchstr import Exact, Lpm, Ternary
 from p4common.p4info import EntityKind, P4InfoIndex, load_p4info
 from p4common.proto import p4runtime_pb2 as pb
 from p4common.proto import p4runtime_pb2_grpc as pb_grpc
-from runtime.entries import Entry
+from runtime.entries import Entry, MeterRate
 
 
 class P4RuntimeClientError(RuntimeError):
@@ -189,6 +189,10 @@ class P4RuntimeClient:
             elif isinstance(m, Ternary):
                 fm.ternary.value = codec.to_canonical(m.value)
                 fm.ternary.mask = codec.to_canonical(m.mask)
+        if not e.action:            # a delete needs only the table and the match
+            if e.priority and any(isinstance(m, Ternary) for _, m in e.match):
+                te.priority = e.priority
+            return te
         a = idx.table_action(t, e.action)
         act = te.action.action
         act.action_id = a.preamble.id if hasattr(a, "preamble") else a.id
@@ -264,6 +268,21 @@ class P4RuntimeClient:
             raise P4RuntimeClientError("Write", e.code().name, f"{e.details() or ''} {codes}",
                                        details) from None
 
+    def set_meter(self, m: MeterRate) -> None:
+        """Configure one cell of an indexed meter (rate 0: reset to unconfigured)."""
+        idx = self._need()
+        info = idx.entities(EntityKind.METER)[m.meter]
+        req = pb.WriteRequest(device_id=self.device_id)
+        req.election_id.high, req.election_id.low = self.election_id
+        u = req.updates.add(type=pb.Update.MODIFY)
+        me = u.entity.meter_entry
+        me.meter_id = info.preamble.id
+        me.index.index = m.index
+        if m.rate:
+            me.config.cir = me.config.pir = m.rate
+            me.config.cburst = me.config.pburst = m.burst
+        self._call("Write(meter)", self.stub.Write, req)
+
     # ------------------------------------------------------------ reads
     def read_counter(self, name: str) -> dict[int, tuple[int, int]]:
         """index -> (packets, bytes) of an indexed counter."""
@@ -298,6 +317,28 @@ class P4RuntimeClient:
         except grpc.RpcError:
             return None
         return None
+
+    def read_entries(self, name: str) -> list[Entry]:
+        """Every entry of a table, decoded back into intents (names, values)."""
+        idx = self._need()
+        t = idx.table(name)
+        req = pb.ReadRequest(device_id=self.device_id)
+        req.entities.add().table_entry.table_id = t.preamble.id
+        out = []
+        try:
+            for resp in self.stub.Read(req, timeout=self.timeout):
+                for ent in resp.entities:
+                    te = ent.table_entry
+                    _, match = self._decode_entry_match(te)
+                    a = idx.action(te.action.action.action_id)
+                    pnames = {p.id: p.name for p in a.params}
+                    params = tuple((pnames[p.param_id], codec.from_bytes(p.value))
+                                   for p in te.action.action.params)
+                    out.append(Entry(name, match, a.preamble.alias or a.preamble.name, params,
+                                     te.priority, te.idle_timeout_ns))
+        except grpc.RpcError as e:
+            raise P4RuntimeClientError("Read", e.code().name, e.details() or "") from None
+        return out
 
     def read_table_count(self, name: str) -> int:
         idx = self._need()

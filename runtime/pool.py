@@ -45,6 +45,17 @@ class PartitionPool:
         self._used.add(ep)
         return ep
 
+    def reserve(self, ep: LocalEndpoint) -> bool:
+        """Mark a given endpoint in use (sessions adopted at start-up)."""
+        if ep in self._used:
+            return False
+        try:
+            self._free.remove(ep)
+        except ValueError:
+            return False       # not this partition's, or outside the configured pool
+        self._used.add(ep)
+        return True
+
     def free(self, ep: LocalEndpoint) -> bool:
         """Idempotent: freeing twice (a re-notified timeout) is a no-op."""
         if ep not in self._used:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from runtime import constants as K
 from runtime.config import Config, RealServer, Service
 from runtime.entries import Entry, FlowKey, IndexAllocator, service_entry, session_entries
-from runtime.pool import LocalEndpoint, PartitionPool, make_pools
+from runtime.pool import LocalEndpoint, PartitionPool, make_pools, partition_of
 from runtime.scheduler import NoServerError, make_scheduler
 
 
@@ -206,15 +206,51 @@ class SessionManager:
         return Plan(writes=list(entries), reinject=True,
                     note=f"{flow.src}:{flow.sport} -> {rip}:{rport} via {local.addr}:{local.port}")
 
+    def adopt(self, entries: list[Entry]) -> Plan:
+        """Take over the sessions a switch already holds (a daemon restarted
+        with --no-push): rebuild their records, reserve their local ports,
+        and rewrite them with this daemon's counter indices. Entries that do
+        not pair up, or belong to no configured service, are deleted."""
+        plan = Plan()
+        by_key = {_flow_from_match(e.match): e for e in entries}
+        seen: set[FlowKey] = set()
+        for key, e in by_key.items():
+            st = self.service_for(key)
+            if st is None or key in seen:
+                continue
+            p = dict(e.params)
+            outbound = FlowKey(key.protocol, _ip4(p["dst_addr"]), p["dst_port"],
+                               _ip4(p["src_addr"]), p["src_port"])
+            if outbound not in by_key:
+                continue
+            local = LocalEndpoint(outbound.dst, outbound.dport)
+            part = partition_of(local.port, len(self.pools))
+            if not self.pools[part].reserve(local):
+                continue
+            server = (outbound.src, outbound.sport)
+            pair = session_entries(key, outbound, self.svc_index.get(st.svc.name),
+                                   self.rs_index.get((st.svc.name, *server)),
+                                   e.idle_timeout_ns or self.timeout_s(st) * 1_000_000_000)
+            rec = SessionRecord(key, outbound, st.svc.name, server, local, part, pair)
+            self.by_inbound[key] = rec
+            self.by_outbound[outbound] = rec
+            seen |= {key, outbound}
+            plan.writes += list(pair)
+        plan.deletes = [Entry(K.T_SESSION, e.match, "") for k, e in by_key.items() if k not in seen]
+        plan.note = f"adopted {len(seen) // 2} session(s), removed {len(plan.deletes)} stray entries"
+        return plan
+
     def idle(self, entry_match: tuple) -> Plan:
         """An idle-timeout notification for one session entry: free the whole
-        session (both entries, its local port). Re-notifications of a session
-        already gone only delete the reported entry again."""
+        session (both entries, its local port). A notification for an entry
+        of no known session (a re-notification, or an entry an earlier daemon
+        left) deletes just that entry; deleting what is gone is harmless."""
         key = _flow_from_match(entry_match)
         rec = self.by_inbound.get(key) or self.by_outbound.get(key)
-        if rec is None:
+        if rec is None:     # already freed, or left by an earlier daemon: remove it
             self.stats.stale_timeouts += 1
-            return Plan(note="stale timeout")
+            return Plan(deletes=[Entry(K.T_SESSION, tuple(entry_match), "")],
+                        note="stale timeout")
         self.stats.expired += 1
         return Plan(deletes=self._forget(rec), note="expired")
 
@@ -234,6 +270,10 @@ class SessionManager:
 
     def sessions(self) -> list[SessionRecord]:
         return list(self.by_inbound.values())
+
+
+def _ip4(value: int) -> str:
+    return str(ipaddress.IPv4Address(value))
 
 
 def _flow_from_match(match: tuple) -> FlowKey:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from p4common.matchstr import format_match
 from p4common.p4info import P4InfoIndex
-from runtime.entries import Entry
+from runtime.entries import Entry, MeterRate
 
 
 class InProcessWriter:
@@ -45,6 +45,13 @@ class InProcessWriter:
             timeout = e.idle_timeout_ns // 1_000_000 if e.idle_timeout_ns else None
             self.handles[e.ident] = self.api.table_add(table, action, matches, params,
                                                        priority=prio, timeout_ms=timeout)
+
+    def set_meter(self, m: MeterRate) -> None:
+        from p4common.p4info import EntityKind
+        name = self.p4info.entities(EntityKind.METER)[m.meter].preamble.name
+        if m.rate:   # BMv2 CLI units: per microsecond
+            rate = m.rate / 1e6
+            self.api.meter_set_rates(name, m.index, [(rate, m.burst), (rate, m.burst)])
 
     def delete(self, entries: list[Entry]) -> None:
         for e in entries:

@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # iproute2/ethtool/iputils-ping/tcpdump/hping3: network-namespace topologies
 # and their traffic; cpp: the P4 compiler's preprocessor; make: the Makefile;
 # mininet: topologies.mininet_backend (installed without its recommended
-# Open vSwitch, which it does not use).
+# Open vSwitch, which it does not use); nftables: the stock-Linux baseline
+# balancer of bench/bench_lvs.py.
 APT_PACKAGES=(python3 python3-venv python3-pip iproute2 ethtool iputils-ping
-              tcpdump hping3 curl cpp make procps mininet)
+              tcpdump hping3 curl cpp make procps mininet nftables)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

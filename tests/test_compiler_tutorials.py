@@ -85,7 +85,13 @@ def runtime_files(tut: Path) -> list[Path]:
 
 
 # ------------------------------------------------------------------ P4Info checks
-_KIND_NAMES = {1: "exact", 2: "lpm", 3: "ternary", 4: "range", 5: "optional"}
+#: p4.config.v1.MatchField.MatchType values
+_KIND_NAMES = {2: "exact", 3: "lpm", 4: "ternary", 5: "range", 6: "optional"}
+
+
+def _scalar(value):
+    """simple_controller's encode() takes a one-element list as its element."""
+    return value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
 
 
 def check_entry(idx, entry: dict) -> list[str]:
@@ -104,7 +110,7 @@ def check_entry(idx, entry: dict) -> list[str]:
             errs.append(str(e))
             continue
         kind = _KIND_NAMES.get(mf.match_type, "other")
-        pair = isinstance(value, list) and len(value) == 2
+        pair = isinstance(_scalar(value), list) and len(value) == 2
         if (kind in ("lpm", "ternary", "range")) != pair:
             errs.append(f"{entry['table']}: {fname} is {kind} but the value is {value!r}")
     try:
@@ -124,10 +130,6 @@ def check_entry(idx, entry: dict) -> list[str]:
 
 
 # ------------------------------------------------------------------ switch install
-def _cli_value(v, kind: str) -> str:
-    return str(v)
-
-
 def install(sw, idx, entry: dict, priority: int) -> None:
     """Install one runtime-JSON entry in p4switch through the runtime CLI API,
     with the P4Info names used as BMv2 JSON names."""
@@ -154,7 +156,7 @@ def install(sw, idx, entry: dict, priority: int) -> None:
         elif kind == "range":
             strings.append(f"{v[0]}->{v[1]}")
         else:
-            strings.append(str(v))
+            strings.append(str(_scalar(v)))
     needs_prio = any(_KIND_NAMES[mf.match_type] in ("ternary", "range", "optional")
                      for mf in table.match_fields)
     api.table_add(table.preamble.name, action.preamble.name, strings, params,
@@ -182,7 +184,7 @@ def test_tutorial_compiles_and_loads(conformance_dir: Path, rel: str):
     sw = Switch.from_json(res.json)
     idx = P4InfoIndex(res.p4info)
     # every P4Info table and action is a BMv2 JSON object of the same name
-    assert len(idx.tables) > 0
+    assert len(idx.tables) > 0 or rel.startswith("source_routing/")   # the one without tables
     for t in idx.tables:
         assert t.preamble.name in sw.tables, t.preamble.name
         keys = [k.name for k in sw.tables[t.preamble.name].keys]

@@ -120,7 +120,7 @@ def test_enum_error_and_serenum_members():
     ("action a(bit<8> b) {}\ncontrol c() { apply {\n a(); } }", 3, "must be bound"),
     ("header h { bool b; }\ncontrol c(inout h x) { apply {\n bit<8> v = x.nope; } }", 3, "not a member"),
     ("const int a = 1 / 0;", 1, "Division by zero"),
-    ("control c(inout bit<8> a) { apply {\n a = a[9:0]; } }", 2, "bit index"),
+    ("control c(inout bit<8> a) { apply {\n a = a[9:0]; } }", 2, "Bit index 9 greater than width 8"),
 ])
 def test_errors_located(src, line, needle):
     e = _err(src)

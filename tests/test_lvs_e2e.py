@@ -121,3 +121,17 @@ def test_weight_zero_drains(demo):
     web = next(s for s in listing["services"] if s["name"] == "web")
     assert next(rs for rs in web["servers"] if rs["ip"] == RS_IPS[victim])["weight"] == 0
     assert "ok" in demo.control(cmd="set-weight", service="web", ip=RS_IPS[victim], port=8080, weight=1)
+
+
+def test_daemon_restart_keeps_open_connections(demo):
+    p = _py(demo, LONG_CLIENT, VIP, 12, 0.25)
+    first = p.stdout.readline().split()[0]
+    before = demo.control(cmd="list")["sessions"]
+    demo.restart_daemon()
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert [line.split()[0] for line in out.splitlines()] == [first] * 11
+    after = demo.control(cmd="list")
+    assert after["sessions"] >= 1 and after["sessions"] <= before
+    by, failed, _ = _servers(demo, 8)
+    assert failed == [] and sum(by.values()) == 8

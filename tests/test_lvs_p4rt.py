@@ -15,6 +15,7 @@ from runtime import constants as K
 from runtime.artifacts import compile_lvs
 from runtime.config import parse_config
 from runtime.daemon import CommandError, ControlServer, Controller, request
+from runtime.entries import Entry, FlowKey
 from runtime.p4rt import P4RuntimeClient, P4RuntimeClientError
 from tests.test_lvs_packets import (CLIENT, CLIENT_MAC, CLIENT_PORT, CONFIG, LIP, RS1, RS2,
                                     SERVER_PORT, SW1, SW2, VIP, assert_checksums_ok)
@@ -117,6 +118,17 @@ def test_control_socket_list_and_reweight(lb):
         assert len(sess) == 5 and all(s["local"].startswith(LIP + ":") for s in sess)
     finally:
         srv.close()
+
+
+def test_punt_rate_meter_set_over_p4runtime(lb):
+    ctl, wire, _ = lb
+    ctl.cfg = parse_config(CONFIG.replace("[global]", "[global]\npunt_rate = 1\npunt_burst = 3"))
+    ctl.install()
+    for i in range(8):
+        wire[CLIENT_PORT].inject(syn(47000 + i))
+    time.sleep(1.0)
+    assert len(wait_sent(wire[SERVER_PORT], 8, timeout=0.5)) == 3
+    assert ctl.command({"cmd": "list"})["drops"]["PUNT_RATE_LIMIT"]["packets"] == 5
 
 
 def test_idle_timeout_frees_session(lb):
@@ -226,3 +238,41 @@ def test_group_of_switches_shares_every_session(tmp_path):
             h.stop()
             h.close()
             h.loop.close()
+
+
+def test_restarted_daemon_adopts_the_sessions(lb):
+    """A new daemon on a switch that keeps running: its sessions go on, their
+    local ports stay taken, a stray entry is removed."""
+    ctl, wire, _ = lb
+    wire[CLIENT_PORT].inject(syn(48000))
+    wait_sent(wire[SERVER_PORT])
+    old = ctl.mgr.sessions()[0]
+    ctl.stop()
+    ctl.clients[0].write([Entry(K.T_SESSION, FlowKey(6, "10.0.1.9", 1, VIP, 80).match(),
+                                "session_rewrite", old.entries[0].params)])   # unpaired
+    addr = ctl.clients[0].addr
+    json_p4info = ctl.clients[0].p4info
+    ctl.clients[0].close()
+    client = P4RuntimeClient(addr, election_id=(0, 2))
+    client.connect()
+    client.p4info = json_p4info
+    new = Controller(parse_config(CONFIG), client)
+    new.install()
+    assert new.adopt() == "adopted 1 session(s), removed 1 stray entries"
+    assert [(r.inbound, r.local) for r in new.mgr.sessions()] == [(old.inbound, old.local)]
+    assert client.read_table_count(K.T_SESSION) == 2
+    th = threading.Thread(target=new.run, daemon=True)
+    th.start()
+    try:
+        wire[SERVER_PORT].inject(bytes(Ether(dst=SW2) / IP(src=old.server[0], dst=LIP) /
+                                       TCP(sport=old.server[1], dport=old.local.port, flags="SA")))
+        [frame] = wait_sent(wire[CLIENT_PORT])
+        assert Ether(frame)[TCP].dport == 48000
+        for i in range(6):
+            wire[CLIENT_PORT].inject(syn(48100 + i))
+        wait_sent(wire[SERVER_PORT], 6)
+        assert old.local not in {r.local for r in new.mgr.sessions()[1:]}
+    finally:
+        new.stop()
+        th.join(2)
+        client.close()

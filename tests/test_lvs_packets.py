@@ -18,7 +18,7 @@ from p4switch.switch import Switch
 from runtime import constants as K
 from runtime.artifacts import compile_lvs
 from runtime.config import parse_config
-from runtime.entries import static_entries
+from runtime.entries import punt_meter, static_entries
 from runtime.sessions import SessionManager, parse_flow
 from runtime.writers import InProcessWriter
 
@@ -106,6 +106,7 @@ class Lb:
         self.mgr = SessionManager(self.cfg)
         self.writer = InProcessWriter(self.api, self.p4info)
         self.writer.write(static_entries(self.cfg, self.mgr.svc_index))
+        self.writer.set_meter(punt_meter(self.cfg.global_))
 
     def send(self, port, pkt):
         return self.sw.process_packet(port, bytes(pkt))
@@ -322,7 +323,7 @@ def test_idle_session_removed_frees_port_and_traffic_stops(lb):
     lb.writer.delete(plan.deletes)
     assert lb.mgr.sessions() == [] and lb.mgr.pools[rec.partition].in_use == 0
     assert lb.send(CLIENT_PORT, client_tcp(sport=40003, flags="A")) == []
-    assert lb.mgr.idle(rec.entries[0].match).deletes == []   # re-notified: harmless
+    lb.writer.delete(lb.mgr.idle(rec.entries[0].match).deletes)   # re-notified: harmless
 
 
 def test_p4info_every_keyed_table_has_a_direct_counter(artifacts):
@@ -341,3 +342,16 @@ def test_p4info_every_keyed_table_has_a_direct_counter(artifacts):
     assert cpm["packet_out"] == ["egress_port", "_pad0", "op", "ingress_port", "_pad1"]
     names = {c.preamble.alias for c in info.counters}
     assert {K.C_SERVICE_STATS, K.C_REAL_SERVER_STATS, K.C_DROP_STATS} <= names
+
+
+def test_new_flow_punts_are_rate_limited(artifacts):
+    lb = Lb(artifacts, CONFIG.replace("[global]", "[global]\npunt_rate = 1\npunt_burst = 2"))
+    outs = [lb.send(CLIENT_PORT, client_tcp(sport=50000 + i)) for i in range(6)]
+    punted = [o for o in outs if o and o[0][0] == K.CPU_PORT]
+    assert len(punted) == 2                       # the burst, then red
+    assert lb.drops("PUNT_RATE_LIMIT") == 4
+    # established flows are not metered: only packet-ins are
+    lb2 = Lb(artifacts, CONFIG.replace("[global]", "[global]\npunt_rate = 1\npunt_burst = 1"))
+    lb2.through(CLIENT_PORT, client_tcp(sport=50100))
+    for _ in range(5):
+        assert lb2.send(CLIENT_PORT, client_tcp(sport=50100, flags="A"))[0][0] == SERVER_PORT

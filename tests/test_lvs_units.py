@@ -72,6 +72,7 @@ def test_config_good():
     ('protocol = "tcp"', 'protocol = "sctp"', 18, "protocol must be one of"),
     ("workers = 2", "wrokers = 2", 2, "did you mean 'workers'"),
     ("workers = 2", "workers = 3", 2, "power of two"),
+    ("workers = 2", "workers = 2\npunt_rate = -1", 3, "punt_rate -1 is outside"),
     ('ip = "10.0.2.12"', 'ip = "10.0.2.300"', 24, "not an IPv4 address"),
     ('ip = "10.0.2.12"', 'ip = "10.0.2.11"', 23, "listed twice"),
     ("port = 80", 'port = "80"', 17, "must be an integer"),
@@ -204,7 +205,9 @@ def test_idle_timeout_frees_both_entries_and_port():
     writes = mgr.new_flow(flow).writes
     plan = mgr.idle(writes[0].match)
     assert set(plan.deletes) == set(writes) and mgr.sessions() == []
-    assert mgr.idle(writes[1].match).deletes == [] and mgr.stats.stale_timeouts == 1
+    stale = mgr.idle(writes[1].match)           # re-notified after the session went
+    assert [(e.table, e.match) for e in stale.deletes] == [(writes[1].table, writes[1].match)]
+    assert mgr.stats.stale_timeouts == 1
     assert sum(p.in_use for p in mgr.pools) == 0
 
 

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -108,7 +107,7 @@ def test_imports_on_system_python_without_venv_packages():
     code = ("import sys; import topologies.mininet_backend as m; "
             "bad = sorted(k for k in sys.modules if k.split('.')[0] in "
             "('networkx', 'p4common', 'p4switch', 'p4compiler', 'mininet')); print(bad)")
-    cp = subprocess.run([mb.SYSTEM_PYTHON, "-s", "-c", code], capture_output=True, text=True,
+    cp = subprocess.run([mb.SYSTEM_PYTHON, "-s", "-c", code], check=False, capture_output=True, text=True,
                         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)},
                         cwd="/")
     assert cp.returncode == 0, cp.stderr
@@ -187,7 +186,8 @@ def _netns_inode(pid: int) -> str:
 
 
 def _root_links() -> set[str]:
-    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    out = subprocess.run(["ip", "-o", "link", "show"], check=False, capture_output=True,
+                         text=True).stdout
     return {line.split(":", 2)[1].strip().split("@")[0] for line in out.splitlines() if ":" in line}
 
 

@@ -146,11 +146,11 @@ class LvsDemo:
             for rs in RS_IPS:
                 self.spawn(rs, [sys.executable, str(wd / "server.py"), rs, str(HTTP_PORT),
                                 str(UDP_PORT)], f"{rs}.log")
-            self.daemon = self.spawn("lb", [sys.executable, "-m", "runtime", "run", "-c",
-                                            str(wd / "lb.toml"), "--switch", GRPC_ADDR,
-                                            "--json", str(self.art.json), "--p4info",
-                                            str(self.art.p4info), "--socket", str(self.socket),
-                                            "--log-level", self.log_level], "p4lvs.log")
+            self.daemon_argv = [sys.executable, "-m", "runtime", "run", "-c", str(wd / "lb.toml"),
+                                "--switch", GRPC_ADDR, "--json", str(self.art.json), "--p4info",
+                                str(self.art.p4info), "--socket", str(self.socket),
+                                "--log-level", self.log_level]
+            self.daemon = self.spawn("lb", self.daemon_argv, "p4lvs.log")
             self._wait_daemon()
             self._wait_servers()
         except BaseException:
@@ -170,6 +170,14 @@ class LvsDemo:
             out.close()
         self.procs.append(p)
         return p
+
+    def restart_daemon(self) -> None:
+        """Stop the daemon (SIGTERM by pid) and start a new one that takes
+        over the switch's sessions (--no-push)."""
+        self.daemon.terminate()
+        self.daemon.wait(10)
+        self.daemon = self.spawn("lb", [*self.daemon_argv, "--no-push"], "p4lvs-restarted.log")
+        self._wait_daemon()
 
     def log(self, name: str) -> str:
         try:

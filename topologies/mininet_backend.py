@@ -274,7 +274,7 @@ def _p4switch_class():
                 argv += ["--cli-commands", self.spec.commands_file]
             return argv + list(ns.p4sw_args)
 
-        def start(self, controllers):  # noqa: ARG002 -- no controller: p4sw is programmed itself
+        def start(self, controllers):  # no controller: p4sw programs itself (--cli-commands)
             self.cmd("ip link set dev lo up")
             self.cmd("sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
             for intf in self.intfList():
@@ -282,7 +282,8 @@ def _p4switch_class():
                     self.cmd(f"sysctl -q -w net.ipv6.conf.{intf.name}.disable_ipv6=1")
             self.ready_path.unlink(missing_ok=True)
             env = dict(os.environ)
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [self.net_spec.pythonpath, env.get("PYTHONPATH")]))
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [self.net_spec.pythonpath,
+                                                              env.get("PYTHONPATH")]))
             with open(self.out_path, "wb") as out:
                 self.proc = self.popen(self.argv(), mncmd=["mnexec", "-a", str(self.pid)],
                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -304,7 +305,7 @@ def _p4switch_class():
             if self.proc is not None:
                 _stop_pid(self.proc)
 
-        def stop(self, deleteIntfs=True):  # noqa: N803 -- Mininet's spelling
+        def stop(self, deleteIntfs=True):  # Mininet's signature
             self.stop_p4sw()
             Switch.stop(self, deleteIntfs)
 
@@ -441,18 +442,39 @@ def serve(spec_path: str) -> int:
     except MininetBackendError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         status = 1
-    except Exception as e:  # Mininet raises bare Exceptions (e.g. link creation)
+    except Exception as e:  # noqa: BLE001 -- Mininet raises bare Exceptions (e.g. link creation)
         print(f"{PROG}: error: {type(e).__name__}: {e}", file=sys.stderr)
         status = 1
     finally:
         # no interruptions while tearing down
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             signal.signal(sig, signal.SIG_IGN)
-        for s in switches:
-            s.stop_p4sw()
-        if net is not None:
-            net.stop()
+        _teardown(net, switches)
     return status
+
+
+def _teardown(net, switches) -> None:
+    """p4sw processes first (by pid), then Mininet's own stop (links, node
+    shells); if that trips over a broken node, SIGHUP each remaining node's
+    own shell so its namespace still goes away."""
+    for s in switches:
+        try:
+            s.stop_p4sw()
+        except Exception as e:  # noqa: BLE001 -- keep tearing down the rest
+            print(f"{PROG}: warning: stopping {s.name}: {e}", file=sys.stderr)
+    if net is None:
+        return
+    try:
+        net.stop()
+        return
+    except Exception as e:  # noqa: BLE001
+        print(f"{PROG}: warning: Mininet stop failed ({type(e).__name__}: {e}); "
+              f"terminating node shells one by one", file=sys.stderr)
+    for node in [*net.switches, *net.hosts]:
+        try:
+            node.terminate()
+        except Exception:  # noqa: BLE001, S110 -- best effort, the shell may be gone already
+            pass
 
 
 # ---------------------------------------------------------------------------
@@ -506,7 +528,8 @@ def mininet_supported(system_python: str = SYSTEM_PYTHON) -> tuple[bool, str]:
         return False, f"{system_python} not found"
     if shutil.which("mnexec") is None:
         return False, "Mininet is not installed (no mnexec; apt-get install mininet)"
-    cp = subprocess.run([system_python, "-c", "import mininet.net"], capture_output=True, text=True)
+    cp = subprocess.run([system_python, "-c", "import mininet.net"], check=False,
+                        capture_output=True, text=True)
     if cp.returncode != 0:
         return False, f"mininet is not importable on {system_python}: {cp.stderr.strip()[-200:]}"
     return True, ""
@@ -539,7 +562,7 @@ class MininetTopology:
         self.serve_log = self.workdir / "mininet.log"
 
     # -- life cycle
-    def start(self) -> "MininetTopology":
+    def start(self) -> MininetTopology:
         try:
             spec = make_spec(self.topo, self.workdir, state_file=self.state_file,
                              p4sw_python=self.p4sw_python, p4sw_args=self.p4sw_args,
@@ -551,12 +574,13 @@ class MininetTopology:
             env["PYTHONPATH"] = str(REPO)  # only this checkout: the system python has no venv
             argv = [self.system_python, "-m", "topologies.mininet_backend", "serve", str(spec_path)]
             if self.cli:  # Mininet's CLI owns the terminal; its log goes there too
-                self.proc = subprocess.Popen(argv, env=env, cwd=self.workdir, preexec_fn=_die_with_parent)
+                self.proc = subprocess.Popen(argv, env=env, cwd=self.workdir,
+                                             preexec_fn=_die_with_parent)  # noqa: PLW1509
             else:
                 with open(self.serve_log, "wb") as log:
                     self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=log,
                                                  stderr=subprocess.STDOUT, env=env, cwd=self.workdir,
-                                                 preexec_fn=_die_with_parent)
+                                                 preexec_fn=_die_with_parent)  # noqa: PLW1509
             self._wait_state()
         except BaseException:
             self.stop()
@@ -620,7 +644,7 @@ class MininetTopology:
         """Pids of reported processes still running (empty after `stop`)."""
         return [pid for pid, marker in self._reported_processes() if _cmdline_has(pid, marker)]
 
-    def __enter__(self) -> "MininetTopology":
+    def __enter__(self) -> MininetTopology:  # noqa: PYI034
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -633,12 +657,17 @@ class MininetTopology:
         except KeyError:
             raise MininetBackendError(f"no running node {node!r}") from None
 
+    def netns_path(self, node: str) -> str:
+        """A path to open for setns(2) into `node`'s network namespace
+        (Mininet's namespaces have no name under /var/run/netns)."""
+        return f"/proc/{self.node_pid(node)}/ns/net"
+
     def exec(self, node: str, argv: list[str], *, timeout: float = 30.0,
              check: bool = False) -> subprocess.CompletedProcess:
         """Run argv inside `node`'s namespaces (``mnexec -a``)."""
         full = ["mnexec", "-a", str(self.node_pid(node)), *argv]
         try:
-            cp = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
+            cp = subprocess.run(full, check=False, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise MininetBackendError(f"{node}: {' '.join(argv)}: timed out after {timeout} s") from None
         if check and cp.returncode != 0:
@@ -664,8 +693,8 @@ class MininetTopology:
     def runtime_cli(self, switch: str, commands: list[str]) -> subprocess.CompletedProcess:
         """Send commands to a running switch's runtime CLI socket (p4sw-cli
         inside the switch's namespace)."""
-        argv = [self.p4sw_python, "-c", "import sys; from p4switch.cli import client_main; "
-                "sys.exit(client_main())", "--thrift-port", str(THRIFT_PORT)]
+        code = "import sys; from p4switch.cli import client_main; sys.exit(client_main())"
+        argv = [self.p4sw_python, "-c", code, "--thrift-port", str(THRIFT_PORT)]
         for c in commands:
             argv += ["-c", c]
         return self.exec(switch, argv)
@@ -684,7 +713,8 @@ def _cmdline_has(pid: int, marker: str) -> bool:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"python -m topologies.{PROG}",
-                                description="Run a P4 tutorials topology.json under Mininet with p4sw switches.")
+                                description="Run a P4 tutorials topology.json under Mininet "
+                                            "with p4sw switches.")
     p.add_argument("--topology", required=True, help="tutorials-style topology.json")
     prog = p.add_mutually_exclusive_group(required=True)
     prog.add_argument("--program", help="BMv2 JSON for every switch")
@@ -709,6 +739,15 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return serve(argv[1])
     args = build_parser().parse_args(argv)
+    try:
+        import networkx  # noqa: F401 -- only to say early which interpreter to use
+
+        import p4common  # noqa: F401
+    except ImportError as e:
+        print(f"{PROG}: error: {e}: run this with the project's venv python "
+              f"({REPO / '.venv' / 'bin' / 'python'}); only the Mininet half uses {SYSTEM_PYTHON}",
+              file=sys.stderr)
+        return 1
     try:
         return _controller_main(args)
     except KeyboardInterrupt:

@@ -95,6 +95,7 @@ class TableState:
         self.action_names: dict[str, str] = {}
         self.action_objs: dict[str, dict] = {}
         self.selector_inputs: list[dict] = []
+        self.copies: list[dict] = []            # stand-ins for 2nd, 3rd... applications
 
 
 class ProgramBuilder:
@@ -129,6 +130,8 @@ class ProgramBuilder:
         self.meta_type = None
         self._unique: set[str] = set()
         self._direct_meters: list = []          # (extern ObjV, table name)
+        self._table_states: list[TableState] = []
+        self._reject_warned: set = set()        # locations already warned about (warn_reject)
 
     # ------------------------------------------------------------ naming
     def cp_name(self, node, prefix: str, fallback: str) -> str:
@@ -279,7 +282,9 @@ class ProgramBuilder:
             elif isinstance(d, A.ActionDeclaration):
                 scope.names[d.name] = ObjV("action", d, data=(prefix, scope))
             elif isinstance(d, A.TableDeclaration):
-                scope.names[d.name] = ObjV("table", d, data=TableState(d, prefix, scope))
+                ts = TableState(d, prefix, scope)
+                self._table_states.append(ts)
+                scope.names[d.name] = ObjV("table", d, data=ts)
             elif isinstance(d, A.Instantiation):
                 self.instantiate(d, prefix, scope)
             elif isinstance(d, A.ValueSetDeclaration):
@@ -573,16 +578,19 @@ class ProgramBuilder:
         if em.kind != "graph":
             raise CompilerError(loc, "tables can only be applied in a control's apply block")
         if ts.json is not None:
-            if hitmiss:
-                raise CompilerError(loc, f"table {ts.decl.name} is applied more than once")
-            # applied again (e.g. in both branches of an if): BMv2 has one node
-            # per table, so both applications share the table's successors
-            tj = ts.json
-            em.connect(tj["name"])
-            em.dangling = [table_next_setter(tj)]
-            em.open = None
-            return tj
-        tj = self.table_json(lw, ts)
+            # applied again: a stand-in node with its own successors; after the
+            # pipeline is built, merge_table_copies folds it into the table
+            # when p4c would (same successors) and reports p4c's error otherwise
+            orig = ts.json
+            tj = dict(orig)
+            tj["name"] = f"{orig['name']}$apply{len(ts.copies) + 1}"
+            tj["next_tables"] = {k: None for k in orig["next_tables"]}
+            tj["base_default_next"] = None
+            ts.copies.append(tj)
+            assert self.pipeline is not None
+            self.pipeline.json["tables"].append(tj)
+        else:
+            tj = self.table_json(lw, ts)
         em.connect(tj["name"])
         if hitmiss:
             tj["next_tables"] = {"__HIT__": None, "__MISS__": None}
@@ -927,7 +935,73 @@ class ProgramBuilder:
         em.push_return()
         lw.stmt(decl.body, inner)
         em.pop_return(None)
+        self.merge_table_copies(pb.json)
         self.pipelines.append(pb.json)
+
+    def merge_table_copies(self, pj: dict) -> None:
+        """Tables applied more than once (p4c's CFG::checkImplementable).
+
+        BMv2 has one node per table, so p4c-bm2-ss accepts a table applied
+        several times only when no path leads from one application to another
+        ("Program can not be implemented on this target since it contains a
+        path from table T back to itself") and every application has the same
+        successors ("Program is not supported by this target, because table T
+        has multiple successors"); both [--Werror=invalid], at the table.  p4c
+        compares successor *sets*; we also require the same successor per
+        action / hit-miss label, so a merged node never sends a packet where one
+        of the applications would not.  Accepted copies are folded into the
+        original node."""
+        tables = {t["name"]: t for t in pj["tables"]}
+        conds = {c["name"]: c for c in pj["conditionals"]}
+        states = [ts for ts in self._table_states if ts.copies and ts.json is not None
+                  and ts.json["name"] in tables]
+        if not states:
+            return
+        canon = {c["name"]: ts.json["name"] for ts in states for c in ts.copies}
+
+        def successors(name: str) -> list[str]:
+            if name in tables:
+                t = tables[name]
+                out = list(t["next_tables"].values()) + [t.get("base_default_next")]
+            elif name in conds:
+                out = [conds[name]["true_next"], conds[name]["false_next"]]
+            else:
+                out = []
+            return [n for n in out if n]
+
+        def reaches(start: str, targets: set[str]) -> bool:
+            seen, todo = set(), successors(start)
+            while todo:
+                n = todo.pop()
+                if n in targets:
+                    return True
+                if n not in seen:
+                    seen.add(n)
+                    todo.extend(successors(n))
+            return False
+
+        def edges(t: dict):
+            nt = {k: canon.get(v, v) for k, v in t["next_tables"].items()}
+            return nt, canon.get(t.get("base_default_next"), t.get("base_default_next"))
+
+        for ts in states:
+            group = {ts.json["name"]} | {c["name"] for c in ts.copies}
+            shown = annotation_string(ts.decl.annotations, "name") or ts.decl.name
+            if any(reaches(n, group) for n in group):
+                raise CompilerError(ts.decl.loc, "Program can not be implemented on this target since it "
+                                    f"contains a path from table {shown} back to itself", kind="invalid")
+            for c in ts.copies:
+                if edges(c) != edges(ts.json):
+                    raise CompilerError(ts.decl.loc, "Program is not supported by this target, because "
+                                        f"table {shown} has multiple successors", kind="invalid")
+        pj["tables"] = [t for t in pj["tables"] if t["name"] not in canon]
+        for t in pj["tables"]:
+            t["next_tables"] = {k: canon.get(v, v) for k, v in t["next_tables"].items()}
+            t["base_default_next"] = canon.get(t["base_default_next"], t["base_default_next"])
+        for c in pj["conditionals"]:
+            c["true_next"] = canon.get(c["true_next"], c["true_next"])
+            c["false_next"] = canon.get(c["false_next"], c["false_next"])
+        pj["init_table"] = canon.get(pj["init_table"], pj["init_table"])
 
     # ------------------------------------------------------------ parser
     def build_parser(self, block, globals_):
@@ -1020,15 +1094,33 @@ class ProgramBuilder:
         self._state_names_map = saved_map
         return start, copy_out
 
+    def warn_reject(self, loc) -> None:
+        """An explicit transition to `reject`.  BMv2 JSON has no reject state:
+        p4c-bm2-ss (ParserConverter::stateName) warns "Explicit transition to
+        reject not supported on this target" [unsupported] at the state name and
+        emits `next_state: null`, i.e. parsing simply ends as if accepted, with
+        `parser_error` unchanged.  We emit exactly that (once per location:
+        an inlined sub-parser is lowered once per instance)."""
+        if self.diags is None:
+            return
+        key = (loc.file, loc.line, loc.column) if loc is not None else None
+        seen = self._reject_warned
+        if key in seen:
+            return
+        seen.add(key)
+        self.diags.warning(loc, "Explicit transition to reject not supported on this target",
+                           kind="unsupported")
+
     def inline_subparser(self, lw, obj, call, scope):
         raise CompilerError(call.loc, "sub-parser apply must be a statement of a parser state")
 
     def lower_transition(self, tr, st, scope, names, accept_to):
         lw = self.lw
-        def target(n):
+        def target(n, loc=None):
             if n == "accept":
                 return accept_to
             if n == "reject":
+                self.warn_reject(loc)
                 return "$reject"
             return names[n]
         def default(n):
@@ -1037,11 +1129,9 @@ class ProgramBuilder:
             st["transitions"] = [default(accept_to)]
             return
         if isinstance(tr, A.PathExpression):
-            t = target(tr.path.name)
+            t = target(tr.path.name, tr.path.loc or tr.loc)
             if t == "$reject":
-                st["parser_ops"].append({"op": "verify", "parameters": [
-                    {"type": "bool", "value": False}, hexstr(self.env.errors.index("NoMatch") if False else 0)]})
-                t = None
+                t = None        # as p4c-bm2-ss: parsing just ends (see warn_reject)
             st["transitions"] = [default(t)]
             return
         if isinstance(tr, A.SelectExpression):
@@ -1060,9 +1150,9 @@ class ProgramBuilder:
             st["transition_key"] = keys
             trans = []
             for case in tr.cases:
-                nxt = target(case.state.name)
+                nxt = target(case.state.name, case.state.loc or case.loc)
                 if nxt == "$reject":
-                    nxt = None   # BMv2 has no reject state; best effort
+                    nxt = None   # as p4c-bm2-ss (see warn_reject)
                 ks = case.keyset
                 if isinstance(ks, A.DefaultExpression):
                     trans.append(default(nxt))
@@ -1116,33 +1206,117 @@ class ProgramBuilder:
 
     # ------------------------------------------------------------ deparser & checksums
     def build_deparser(self, block, globals_):
+        """The deparser's `order` (and `primitives`), as p4c's DeparserConverter:
+        blocks are walked in order; `emit` of a header appends it (structs,
+        stacks and unions expand to their headers, as p4c's expandEmit does);
+        extern function calls become `primitives`; `return`/`exit` end the
+        current statement list; anything else -- an `if` whose condition is not
+        a compile-time constant, an assignment, a table or other method call --
+        is p4c's error "<Statement>: not supported within a deparser on this
+        target" [unsupported], one per statement.  BMv2 has one static `order`,
+        so emitting it regardless of an `if` would change the program."""
         decl, ctor_args, iname = block
         scope = self.block_scope(decl, ctor_args, globals_)
         order: list[str] = []
+        prims: list[dict] = []
+        errors: list[CompilerError] = []
         lw = self.lw
 
-        def walk(s, sc):
+        def unsupported(s, what: str) -> None:
+            errors.append(CompilerError(s.loc, f"{what}: not supported within a deparser on this target",
+                                        kind="unsupported"))
+
+        def const_cond(e, sc):
+            saved = lw.em
+            lw.em = ActionEmitter()
+            try:
+                v = lw.value(e, sc)
+            except CompilerError:
+                return None
+            finally:
+                lw.em = saved
+            return v.value if isinstance(v, ConstV) and isinstance(v.value, bool) else None
+
+        def walk_list(stmts, sc) -> None:
+            for c in stmts:
+                if isinstance(c, (A.ReturnStatement, A.ExitStatement)):
+                    break
+                walk(c, sc)
+
+        def walk(s, sc) -> None:
             if isinstance(s, A.BlockStatement):
-                inner = sc.child()
-                for c in s.components:
-                    walk(c, inner)
+                walk_list(s.components, sc.child())
+            elif isinstance(s, A.EmptyStatement):
+                pass
             elif isinstance(s, A.IfStatement):
-                walk(s.then, sc)
-                if s.other is not None:
-                    walk(s.other, sc)
+                c = const_cond(s.cond, sc)      # p4c folds constant conditions first
+                if c is None:
+                    unsupported(s, "IfStatement")
+                elif c:
+                    walk_list([s.then], sc)
+                elif s.other is not None:
+                    walk_list([s.other], sc)
             elif isinstance(s, A.MethodCallStatement):
                 m = s.call.method
-                if isinstance(m, A.Member) and m.member == "emit":
+                base = lw.value(m.expr, sc) if isinstance(m, A.Member) else None
+                if isinstance(base, ObjV) and base.kind == "packet_out" and m.member == "emit":
                     v = lw.value(s.call.args[0].expr, sc)
                     for h in iter_headers(v):
                         if h.name not in order:
                             order.append(h.name)
-            elif isinstance(s, (A.VariableDeclaration, A.ConstantDeclaration)):
-                if isinstance(s, A.ConstantDeclaration):
-                    lw.s_ConstantDeclaration(s, sc)
+                    return
+                if isinstance(base, ObjV) and base.kind == "type" and m.member == "apply" and \
+                        isinstance(base.decl, A.ControlDeclaration):
+                    walk_subcontrol(base.decl, s.call, sc)      # p4c inlines it first
+                    return
+                if isinstance(base, ObjV) and base.kind == "instance" and m.member == "apply" and \
+                        isinstance(base.decl, A.ControlDeclaration):
+                    walk_subcontrol(base.decl, s.call, sc, base.data)
+                    return
+                target = lw.lookup(m.path.name, sc, m.loc) if isinstance(m, A.PathExpression) else None
+                if isinstance(target, ObjV) and target.kind == "extern_function":
+                    saved = lw.em
+                    em = ActionEmitter()
+                    lw.em = em
+                    try:
+                        lw.stmt(s, sc)
+                    finally:
+                        lw.em = saved
+                    prims.extend(em.finish())
+                    return
+                unsupported(s, src_text(s.call))
+            elif isinstance(s, A.ConstantDeclaration):
+                lw.s_ConstantDeclaration(s, sc)
+            elif isinstance(s, A.VariableDeclaration):
+                pass        # p4c moves locals out of the body
+            else:
+                unsupported(s, type(s).__name__)
+        def walk_subcontrol(d: A.ControlDeclaration, call, sc, inst=None) -> None:
+            inner = Scope(Scope(env=self.env))
+            if inst is not None:
+                self.bind_ctor(d, inst[1], inner, inst[2])
+            saved = lw.em
+            lw.em = ActionEmitter()
+            try:
+                bind_params(lw, d.type.params, call.args, sc, inner, call.loc, alias=True)
+                copies = lw.em.finish()
+            finally:
+                lw.em = saved
+            if copies:
+                unsupported(call, src_text(call))
+                return
+            self.declare_locals(d, inst[0] if inst is not None else d.name, inner, emit_inits=False)
+            walk(d.body, inner)
+
+        self.declare_locals(decl, iname, scope, emit_inits=False)
         walk(decl.body, scope)
+        if errors:
+            if self.diags is not None:      # all of them, in source order, like p4c
+                for e in errors:
+                    self.diags.record(e)
+            raise errors[0]
         self.deparsers.append({"name": "deparser", "id": 0, "source_info": source_info(decl.loc, decl.name),
-                               "order": order, "primitives": []})
+                               "order": order, "primitives": prims})
 
     def build_checksums(self, block, globals_, verify: bool):
         decl, ctor_args, iname = block

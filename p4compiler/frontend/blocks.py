@@ -264,32 +264,37 @@ class BlockMixin:
                 if isinstance(p, A.ValueProperty):
                     self.table_value_prop(d, p, inner, actions)
                 elif isinstance(p, A.EntriesProperty):
+                    if not key_types:
+                        self.fail(d, f"Entries cannot be specified for a table with no key {d.name}", TYPE)
                     self._in_entries = True
                     try:
+                        self.table_entry_list(d, p, inner, key_types, actions)
                         self.table_entries(d, p, inner, key_types, actions)
                     finally:
                         self._in_entries = False
-                    if not key_types:
-                        self.fail(d, f"Entries cannot be specified for a table with no key {d.name}", TYPE)
-                    for e in p.entries:
-                        try:
-                            self.keyset(e.keys, key_types, [], inner, is_entry=True)
-                            ad = self.action_ref(e.action, inner, in_list=False)
-                            ap = d.property("actions")
-                            if isinstance(ap, A.ActionsProperty):
-                                self.check_action_args_match(None, e.action, {a.name: a for a in ap.actions})
-                            if ad is not None and actions and ad.name not in actions:
-                                self.err(e.action, f"{ad.name}: not a valid action for table {d.name}", TYPE)
-                            if e.priority is not None:
-                                self.expr(e.priority, inner)
-                        except _Abort:
-                            pass
             except _Abort:
                 pass
         self.tables.append(d)
         if d.property("actions") is None:
             self.err(d, f"{d.name}: expected 'actions' property", TYPE)
         self.add(scope, d.name, d)
+
+    def table_entry_list(self, d: A.TableDeclaration, p: A.EntriesProperty, inner: Scope,
+                         key_types: list, actions: dict) -> None:
+        """Type the keysets and actions of `entries = {...}`."""
+        for e in p.entries:
+            try:
+                self.keyset(e.keys, key_types, [], inner, is_entry=True)
+                ad = self.action_ref(e.action, inner, in_list=False)
+                ap = d.property("actions")
+                if isinstance(ap, A.ActionsProperty):
+                    self.check_action_args_match(None, e.action, {a.name: a for a in ap.actions})
+                if ad is not None and actions and ad.name not in actions:
+                    self.err(e.action, f"{ad.name}: not a valid action for table {d.name}", TYPE)
+                if e.priority is not None:
+                    self.expr(e.priority, inner)
+            except _Abort:
+                pass
 
     def table_entries(self, d: A.TableDeclaration, p: A.EntriesProperty, scope: Scope,
                       key_types: list, actions: dict) -> None:
@@ -300,6 +305,12 @@ class BlockMixin:
         refs = {a.name: a for a in ap.actions} if isinstance(ap, A.ActionsProperty) else {}
         for e in p.entries:
             items = e.keys.items if isinstance(e.keys, A.ListExpression) else [e.keys]
+            for ks in items:
+                parts = [ks.value, ks.mask] if isinstance(ks, A.Mask) else [ks.lo, ks.hi] \
+                    if isinstance(ks, A.Range) else [ks]
+                for x in parts:
+                    if not isinstance(x, A.DefaultExpression) and not self._is_ctor_const(x):
+                        self.err(x, f"Key entry must be a compile time constant: {self.show(x)}", TYPE)
             for ks, kind in zip(items, kinds):
                 if isinstance(ks, A.Mask):
                     if kind == "optional":
@@ -390,6 +401,11 @@ class BlockMixin:
         if call is not None:
             self.tp.set_type(call, _VOID)
             self.bind_call(ft, args, scope, call, ad.name, action_partial=in_list)
+            if not in_list:
+                # action data given in the table itself must be compile-time constants
+                for p, a in self.tp.call_args(call) or []:
+                    if p.direction == "" and a is not None and a is not p.default and not self._is_ctor_const(a):
+                        self.err(a, f"{self.show(a)}: action argument must be a compile-time constant", TYPE)
         elif in_list:
             missing = [p for p in ps if p.default is None and not p.optional]
             if missing:

@@ -36,7 +36,7 @@ class CallMixin:
             at = self.tp.decl_type(md)
             if isinstance(at, T.Action):
                 if scope.enclosing("parser", "parser_body", "states") is not None:
-                    self.fail(e, f"{self.show(e)}: actions cannot be invoked from parsers", TYPE)
+                    self.fail(e, f"{self.show(e)}: Action calls are not allowed within parsers", TYPE)
                 if scope.enclosing("function") is not None:
                     self.fail(e, f"{self.show(e)}: Functions cannot call actions", TYPE)
                 if e.type_args:
@@ -82,6 +82,8 @@ class CallMixin:
             self.expr(e.args[0].expr, scope)
             if self.tp.const_value(e.args[0].expr) is False:
                 self.fail(e, f"{self.show(e)}: static assertion failed", TYPE, "expected")
+            if self.tp.const_value(e.args[0].expr) is True:
+                self.tp.set_const(e, True)
         if isinstance(md, A.ExternFunctionDeclaration) and md.name == "verify" and \
                 scope.enclosing("parser", "parser_body", "states") is None:
             self.fail(e, f"{self.show(e)}: may only be invoked in parsers", TYPE)
@@ -146,10 +148,7 @@ class CallMixin:
         md = self.tp.decl_of(e.method)
         if isinstance(md, BuiltinDecl) and md.name == "apply":
             if scope.enclosing("action") is not None and scope.enclosing("function") is None:
-                self.fail(e, f"{self.show(e)}: apply cannot be called from actions" if not isinstance(md.owner, T.Table)
-                          else f"{self.show(e)}: table invocation in action", TYPE)
-            if scope.enclosing("function") is not None:
-                self.fail(e, f"{self.show(e)}: apply cannot be called from functions", TYPE)
+                self.fail(e, f"{self.show(e)}: apply cannot be called from actions", TYPE)
 
     def pick_overload(self, cands: list[T.Function], args: list[A.Argument], where: Any, name: str) -> T.Function:
         if len(cands) == 1:

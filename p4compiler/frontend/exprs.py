@@ -335,12 +335,15 @@ class ExprMixin:
                 if name == "isValid":
                     return self.builtin(e, name, b, T.Function(name, [], [], _BOOL, None, "builtin"))
                 if name in ("setValid", "setInvalid"):
+                    if not self.is_lvalue(e.expr):
+                        self.err(e, f"{self.show(e)}: must be applied to a left-value", TYPE)
                     return self.builtin(e, name, b, T.Function(name, [], [], _VOID, None, "builtin"))
             if isinstance(b, T.HeaderUnion) and name == "isValid":
                 return self.builtin(e, name, b, T.Function(name, [], [], _BOOL, None, "builtin"))
             if name in ("minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes"):
                 return self.builtin(e, name, b, T.Function(name, [], [], _INT, None, "builtin"))
-            self.fail(e, f"{self.show(e)}: Field {name} is not a member of {self._kind(b)} {b.name}", TYPE)
+            kind = "structure " if isinstance(b, T.Struct) else ""
+            self.fail(e, f"Field {name} is not a member of {kind}{b}", TYPE)
         if isinstance(b, T.Stack):
             el = b.element
             if name in ("next", "last"):
@@ -354,6 +357,10 @@ class ExprMixin:
                     self.tp.set_const(e, b.size)
                 return self.builtin(e, name, b, T.Bits(32), kind="field")
             if name in ("push_front", "pop_front"):
+                if scope.enclosing("states", "parser_body") is not None:
+                    self.err(e, f"{self.show(e)}: 'push_front' and 'pop_front' for stacks cannot be used in a parser", TYPE)
+                if not self.is_lvalue(e.expr):
+                    self.err(e, f"{self.show(e)}: must be applied to a left-value", TYPE)
                 return self.builtin(e, name, b, T.Function(name, [], [T.Param("count", "in", _INT)], _VOID, None, "builtin"))
             if name in ("minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes"):
                 return self.builtin(e, name, b, T.Function(name, [], [], _INT, None, "builtin"))
@@ -447,11 +454,11 @@ class ExprMixin:
         if not isinstance(hi, int) or isinstance(hi, bool) or not isinstance(lo, int) or isinstance(lo, bool):
             self.fail(e, f"{self.show(e)}: bit index values must be constants", TYPE)
         if hi < lo:
-            self.fail(e, f"{self.show(e)}: bit slicing should be specified as [msb:lsb]", TYPE)
+            self.fail(e, f"LSB index {lo} greater than MSB index {hi}", TYPE)
         if lo < 0:
             self.fail(e, f"{self.show(e)}: negative bit index {lo}", TYPE)
         if isinstance(b, T.Bits) and hi >= b.width:
-            self.fail(e, f"{self.show(e)}: bit index {hi} greater than width {b.width}", TYPE)
+            self.fail(e, f"Bit index {hi} greater than width {b.width}", TYPE)
         rt = T.Bits(hi - lo + 1)
         v = self.tp.const_value(e.expr)
         if isinstance(v, int) and not isinstance(v, bool):
@@ -490,9 +497,8 @@ class ExprMixin:
         if op in ("&&", "||"):
             lt = self.expr(e.left, scope, _BOOL)
             rt = self.expr(e.right, scope, _BOOL)
-            for side, t in ((e.left, lt), (e.right, rt)):
-                if not isinstance(t, (T.Bool, T.Unknown)):
-                    self.fail(e, f"{self.show(e)}: not a boolean expression: {self.show(side)} has type {t}", TYPE)
+            if not isinstance(lt, (T.Bool, T.Unknown)) or not isinstance(rt, (T.Bool, T.Unknown)):
+                self.fail(e, f"{self.show(e)}: not defined on {lt} and {rt}", TYPE)
             self._fold_bin(e, _BOOL)
             return _BOOL
         lt = self.expr(e.left, scope)
@@ -503,23 +509,25 @@ class ExprMixin:
         if lt.is_unknown or rt.is_unknown:
             return _BOOL if op in ("==", "!=", "<", ">", "<=", ">=") else _UNK
         lb, rb = T.strip_newtype(lt), T.strip_newtype(rt)
-        # a serializable enum operand is implicitly its underlying type next to a non-enum operand
-        if isinstance(lb, T.SerEnum) and not isinstance(rb, T.SerEnum) and op != "++":
+        # a serializable enum operand is implicitly its underlying type (as in p4c)
+        if isinstance(lb, T.SerEnum):
             lt = lb = lb.base
             self.tp.set_cast(e.left, lt)
-        elif isinstance(rb, T.SerEnum) and not isinstance(lb, T.SerEnum) and op != "++":
+        if isinstance(rb, T.SerEnum):
             rt = rb = rb.base
             self.tp.set_cast(e.right, rt)
         if op in ("<<", ">>"):
             if isinstance(lb, T.InfInt) and not isinstance(rb, T.InfInt) and self.tp.const_value(e.left) is not None:
                 if self.tp.const_value(e.right) is None:
-                    self.fail(e, f"{self.show(e)}: width of left operand of shift needs to be specified", TYPE)
+                    self.fail(e, f"{self.show(e)}: shift result type is arbitrary-precision int, but right operand is "
+                                 f"not constant; width of left operand of shift needs to be specified or both operands "
+                                 f"need to be constant", TYPE)
             if not isinstance(lb, (T.Bits, T.InfInt, T.TypeVar)):
-                self.fail(e, f"{self.show(e)}: left operand of shift must be a numeric type, not {lt}", TYPE)
+                self.fail(e, f"{self.show(e)} left operand of shift must be a numeric type, not {lt}", TYPE)
             if not isinstance(rb, (T.Bits, T.InfInt, T.TypeVar)):
-                self.fail(e, f"{self.show(e)}: shift amount must be a numeric type, not {rt}", TYPE)
+                self.fail(e, f"{self.show(e.right)}: expected an integer value", TYPE, "expected")
             if isinstance(rb, T.Bits) and rb.signed:
-                self.fail(e, f"{self.show(e)}: shift amount must be an unsigned number", TYPE)
+                self.fail(e.right, f"{self.show(e.right)}: Shift amount must be an unsigned number", TYPE)
             rv = self.tp.const_value(e.right)
             if isinstance(rv, int) and not isinstance(rv, bool) and rv < 0:
                 self.fail(e, f"{self.show(e)}: Shifts with negative amounts are not permitted", TYPE)
@@ -535,7 +543,7 @@ class ExprMixin:
                     self.fail(e, f"{self.show(side)}: Please specify a width for the operand {self.show(side)} "
                                  f"of a concatenation", TYPE)
                 if not isinstance(t, (T.Bits, T.TypeVar)):
-                    self.fail(e, f"{self.show(e)}: Concatenation not defined on {t}", TYPE)
+                    self.fail(e, f"{self.show(e)}: Concatenation not defined on {lb} and {rb}", TYPE)
             if isinstance(lb, T.Bits) and isinstance(rb, T.Bits):
                 rt2 = T.Bits(lb.width + rb.width, lb.signed)
                 a, b = self.tp.const_value(e.left), self.tp.const_value(e.right)
@@ -557,10 +565,11 @@ class ExprMixin:
             self._fold_bin(e, _BOOL)
             return _BOOL
         # numeric ops
-        for t in (lb, rb):
+        if is_cmp and not (isinstance(lb, (T.Bits, T.InfInt, T.TypeVar)) and isinstance(rb, (T.Bits, T.InfInt, T.TypeVar))):
+            self.fail(e, f"{self.show(e)}: not defined on {lt} and {rt}", TYPE)
+        for side, t in ((e.left, lb), (e.right, rb)):
             if not isinstance(t, (T.Bits, T.InfInt, T.TypeVar)):
-                self.fail(e, f"{self.show(e)}: Operation {op} not defined on {t}" if not isinstance(t, T.Bool) else
-                          f"{self.show(e)}: Operation {op} not defined on bool", TYPE)
+                self.fail(e, f"{op}: cannot be applied to expression '{self.show(side)}' with type '{t}'", TYPE)
         if isinstance(lb, T.Bits) and isinstance(rb, T.Bits) and (lb != rb):
             self.fail(e, self._mismatch_msg(e, lt, rt), TYPE)
         if isinstance(lt, T.NewType) and isinstance(rt, T.NewType) and lt != rt:
@@ -577,7 +586,7 @@ class ExprMixin:
                 # BMv2 has no run-time division: p4c only strength-reduces powers of two
                 self.err(e, f"{self.show(e)}: could not evaluate expression at compilation time", LATE, "invalid")
             if isinstance(lb, T.Bits) and lb.signed:
-                self.fail(e, f"{self.show(e)}: Division is not defined for signed values", TYPE)
+                self.fail(e, f"{self.show(e)}: Cannot operate on signed values", TYPE)
             if isinstance(lb, T.InfInt):
                 lv, rv = self.tp.const_value(e.left), self.tp.const_value(e.right)
                 if (isinstance(lv, int) and lv < 0) or (isinstance(rv, int) and rv < 0):
@@ -652,12 +661,14 @@ class ExprMixin:
         a = self.expr(e.then, scope, expected)
         b = self.expr(e.other, scope, expected)
         if isinstance(a, T.InfInt) and isinstance(b, T.InfInt):
+            if self.tp.const_value(e.cond) is None:
+                # p4c folds a constant condition first; otherwise the width is unknown
+                self.fail(e, f"Width must be specified for at least one of {self.show(e.then)} or {self.show(e.other)}",
+                          TYPE)
             if expected is not None and isinstance(T.strip_newtype(expected), T.Bits):
                 self.coerce_operand(e.then, expected, e)
                 self.coerce_operand(e.other, expected, e)
                 a = b = expected
-            elif self.tp.const_value(e.cond) is None:
-                self.fail(e, f"{self.show(e)}: ?: with int operands requires a constant condition", TYPE)
         if isinstance(a, T.InfInt) and not isinstance(b, T.InfInt):
             self.coerce_operand(e.then, b, e)
             a = b

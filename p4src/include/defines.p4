@@ -39,6 +39,9 @@ typedef bit<8>  partition_t;   /* controller worker / switch partition owning an
 #define TCP_FLAG_RST 0x04
 #define TCP_FLAG_ACK 0x10
 
+/* v1model meter colours */
+#define METER_RED 2
+
 /* ---- packet-out operations (packet_out.op) ---- */
 #define OUT_OP_DIRECT   0   /* send out of packet_out.egress_port, no pipeline */
 #define OUT_OP_PIPELINE 1   /* run the ingress pipeline as if received on packet_out.ingress_port */
@@ -63,6 +66,7 @@ typedef bit<8>  partition_t;   /* controller worker / switch partition owning an
 #define DROP_ARP_UNKNOWN       12  /* ARP request for an address we do not own */
 #define DROP_NOT_IPV4          13  /* neither IPv4 nor ARP */
 #define DROP_BAD_PACKET_OUT    14  /* packet-out with an unknown op */
+#define DROP_PUNT_RATE_LIMIT   15  /* new-flow packet-in over the controller's rate */
 #define DROP_REASON_COUNT      16
 
 /* ---- table and counter sizes ---- */
