@@ -40,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CORPUS = Path(os.environ.get("P4_CONFORMANCE_DIR", "/work/shared/conformance"))
+CORPUS = Path(os.environ.get("P4LVS_CONFORMANCE") or REPO.parent / "shared" / "conformance")
 CORPUS_FOLDERS = ("p4c-stf", "p4c-accept", "p4c-p414-stf")
 LVS = REPO / "p4src" / "lvs.p4"
 LVS_GOAL_S = 2.0
@@ -113,7 +113,7 @@ def process_once(path: Path, python: str) -> float:
         cmd = [python, "-m", "p4compiler", "-o", os.path.join(tmp, "x.json"),
                "--p4runtime-files", os.path.join(tmp, "x.txtpb"), str(path)]
         s = time.perf_counter()
-        r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
         e = time.perf_counter() - s
     if r.returncode != 0:
         raise RuntimeError(f"p4pc exit {r.returncode}: {(r.stderr or r.stdout).strip()[:300]}")
@@ -127,6 +127,9 @@ def bench(path: Path, runs: int, python: str) -> Result:
         compile_once(path)                    # warm-up: imports, caches
     except CompilerError as e:
         res.error = f"does not compile yet: {str(e).splitlines()[0][:200]}"
+        return res
+    except Exception as e:  # noqa: BLE001 - a compiler crash is reported, the bench goes on
+        res.error = f"compiler crash: {type(e).__name__}: {str(e)[:200]}"
         return res
     for _ in range(runs):
         for k, v in compile_once(path).items():

@@ -22,6 +22,8 @@
 #include "include/control/l3_forward.p4"
 #include "include/control/punt_guard.p4"
 #include "include/control/stats.p4"
+#include "include/control/synproxy.p4"
+#include "include/control/seq_track.p4"
 
 control LvsIngress(inout headers_t hdr, inout metadata_t meta,
                    inout standard_metadata_t std) {
@@ -37,6 +39,9 @@ control LvsIngress(inout headers_t hdr, inout metadata_t meta,
     L3Forward() l3_forward;
     PuntGuard() punt_guard;
     DropStats() drop_stats;
+    SynProxy() synproxy;
+    SeqTrack() seq_track;
+    SeqAdjust() seq_adjust;
 
     /* Traffic addressed to the balancer itself (a VIP or a local address)
      * that missed the session table. */
@@ -50,48 +55,69 @@ control LvsIngress(inout headers_t hdr, inout metadata_t meta,
             meta.drop_reason = DROP_BAD_IP_CHECKSUM;
         }
         if (meta.out_direct == 0 && meta.drop_reason == DROP_NONE) {
-            global_config.apply(meta);
-            if (hdr.arp.isValid()) {
-                arp.apply(hdr, meta);
-            } else if (hdr.ipv4.isValid()) {
-                if (meta.l4_valid == 1) {
-                    session.apply(hdr, meta);
-                }
-                if (meta.translated == 1) {
-                    fullnat.apply(hdr, meta);
-                } else {
-                    lb_address.apply(hdr, meta);
-                    if (meta.to_vip == 1 || meta.to_local_addr == 1) {
-                        if (meta.is_fragment == 1) {
-                            drop_with(DROP_FRAGMENT);
-                        } else if (meta.has_ip_options == 1) {
-                            drop_with(DROP_IP_OPTIONS);
-                        } else if (meta.to_local_addr == 1) {
-                            /* A reply without a session: counted per partition. */
-                            if (meta.l4_valid == 1) {
-                                lport_partition.apply(hdr, meta);
-                            }
-                            if (meta.drop_reason == DROP_NONE) {
-                                drop_with(DROP_NO_SESSION);
-                            }
-                        } else if (meta.l4_valid == 1) {
-                            service.apply(hdr, meta);
-                        } else if (hdr.icmp.isValid() && hdr.icmp.icmp_type == ICMP_ECHO_REQUEST) {
-                            if (meta.cfg_icmp_echo == 1 && meta.vip_icmp_echo == 1) {
-                                icmp_echo.apply(hdr, meta);
-                            } else {
-                                drop_with(DROP_ICMP_ECHO_OFF);
-                            }
-                        } else {
-                            drop_with(DROP_VIP_PROTOCOL);
-                        }
-                    }
-                }
-                if (meta.drop_reason == DROP_NONE && meta.punt_reason == PUNT_NONE) {
-                    l3_forward.apply(hdr, meta);
+            if (meta.rst_trigger == 1) {
+                /* a RST built by the controller (session timeout): SeqTrack
+                 * fills its sequence number in, then it is routed */
+                if (!hdr.ipv4.isValid()) {
+                    drop_with(DROP_BAD_PACKET_OUT);
                 }
             } else {
-                drop_with(DROP_NOT_IPV4);
+                global_config.apply(meta);
+                if (hdr.arp.isValid()) {
+                    arp.apply(hdr, meta);
+                } else if (hdr.ipv4.isValid()) {
+                    if (meta.l4_valid == 1) {
+                        session.apply(hdr, meta);
+                    }
+                    if (meta.sess_hold == 1) {
+                        /* SynProxy decides below */
+                    } else if (meta.translated == 1) {
+                        fullnat.apply(hdr, meta);
+                    } else {
+                        lb_address.apply(hdr, meta);
+                        if (meta.to_vip == 1 || meta.to_local_addr == 1) {
+                            if (meta.is_fragment == 1) {
+                                drop_with(DROP_FRAGMENT);
+                            } else if (meta.has_ip_options == 1) {
+                                drop_with(DROP_IP_OPTIONS);
+                            } else if (meta.to_local_addr == 1) {
+                                /* A reply without a session: counted per partition. */
+                                if (meta.l4_valid == 1) {
+                                    lport_partition.apply(hdr, meta);
+                                }
+                                if (meta.drop_reason == DROP_NONE) {
+                                    drop_with(DROP_NO_SESSION);
+                                }
+                            } else if (meta.l4_valid == 1) {
+                                service.apply(hdr, meta);
+                            } else if (hdr.icmp.isValid() && hdr.icmp.icmp_type == ICMP_ECHO_REQUEST) {
+                                if (meta.cfg_icmp_echo == 1 && meta.vip_icmp_echo == 1) {
+                                    icmp_echo.apply(hdr, meta);
+                                } else {
+                                    drop_with(DROP_ICMP_ECHO_OFF);
+                                }
+                            } else {
+                                drop_with(DROP_VIP_PROTOCOL);
+                            }
+                        }
+                    }
+                } else {
+                    drop_with(DROP_NOT_IPV4);
+                }
+            }
+            /* sequence tracking (sessions) or filling (RST triggers) */
+            if (meta.drop_reason == DROP_NONE &&
+                    (meta.rst_trigger == 1 || (meta.translated == 1 && meta.sess_valid == 1))) {
+                seq_track.apply(hdr, meta);
+            }
+            if (meta.translated == 1 && meta.seq_adjust == 1 && hdr.tcp.isValid()) {
+                seq_adjust.apply(hdr, meta);
+            }
+            if (meta.sess_hold == 1 || meta.sp_op != SP_OP_NONE) {
+                synproxy.apply(hdr, meta);
+            }
+            if (hdr.ipv4.isValid() && meta.drop_reason == DROP_NONE && meta.punt_reason == PUNT_NONE) {
+                l3_forward.apply(hdr, meta);
             }
         }
 

@@ -1059,6 +1059,14 @@ class CodeGen:
                 args = pack_exprs(widths, pieces, [f"P[{f.slot}]" for f in h.fields])
                 w(ind + 1, f"{out}.append({self.struct_fn(fmt, 'pack')}({', '.join(args)}))")
 
+    @staticmethod
+    def text_of(gen_lines, *args) -> str:
+        """Source lines of one of the *_lines generators at indentation 0 (the
+        engine re-indents them into its fused function)."""
+        w = _Writer()
+        gen_lines(w, 0, *args)
+        return w.text()
+
     def struct_fn(self, fmt: str, what: str) -> str:
         """Name of a bound struct.Struct(fmt).pack / .unpack_from."""
         key = ("struct", fmt, what)
@@ -1320,36 +1328,70 @@ class CodeGen:
     # ------------------------------------------------------------ fused entry points
     def gen_entry_points(self, parse_fn: str | None, std: dict):
         """parse_full(P, K, b) -> bool (True if a parser or checksum error), and
-        emit(P, K) -> bytes (checksum update + deparse)."""
+        emit(P, K) -> bytes (checksum update + deparse). The same code is also
+        available as text (parse_full_lines / emit_lines) for the engine's
+        fused per-packet function."""
         w = self.w
-        pe = std.get("parser_error")
-        ce = std.get("checksum_error")
+        self.main_parse_fn = parse_fn
+        self.std_all = std
         w(0, "def parse_full(P, K, b):")
-        w(1, f"K.err = {self.codes['NoError']}")
-        if parse_fn in self.direct_parsers:     # the parser is one function: call it here
-            w(1, "try:")
-            w(2, f"K.off = {self.direct_parsers[parse_fn]}(P, K, b, 0)[1]")
-            w(1, "except ParserError as e:")
-            w(2, "K.err = e.code")
-        elif parse_fn:
-            w(1, f"{parse_fn}(P, K, b)")
-        if pe is not None:
-            w(1, f"P[{pe.slot}] = K.err & {bits.mask(pe.width)}")
-        if any(c.verify for c in self.prog.checksums):
-            w(1, "bad = cks_verify(P, K)")
-            if ce is not None:
-                w(1, f"P[{ce.slot}] = 1 if bad else 0")
-            w(1, f"return bad or K.err != {self.codes['NoError']}")
-        else:
-            if ce is not None:
-                w(1, f"P[{ce.slot}] = 0")
-            w(1, f"return K.err != {self.codes['NoError']}")
+        self.parse_full_lines(w, 1, "bad")
+        w(1, "return bad")
         w(0, "")
         # emit = cks_update + deparse, their bodies inlined (two calls fewer per packet)
         w(0, "def emit(P, K):")
-        self.cks_update_lines(w, 1)
-        self.deparse_lines(w, 1, "K.buf[K.off:]")
+        self.emit_lines(w, 1, "{}")
         w(0, "")
+
+    def parse_full_lines(self, w: _Writer, ind: int, result: str, fresh: bool = False):
+        """Parser + checksum verification on (P, K, b); sets parser_error and
+        checksum_error and leaves in `result` whether either went wrong.
+
+        `fresh`: P is an unmodified copy of the template (parser_error and
+        checksum_error 0) and K a new context (err 0), as in the engine's
+        fused function: the error fields are then written only on an error."""
+        parse_fn = self.main_parse_fn
+        pe = self.std_all.get("parser_error")
+        ce = self.std_all.get("checksum_error")
+        no_err = self.codes['NoError']
+        tpl = self.prog.template
+        if (fresh and parse_fn in self.direct_parsers and no_err == 0
+                and not any(c.verify for c in self.prog.checksums)
+                and (pe is None or tpl[pe.slot] == 0) and (ce is None or tpl[ce.slot] == 0)):
+            w(ind, f"{result} = False")
+            w(ind, "try:")
+            w(ind + 1, f"K.off = {self.direct_parsers[parse_fn]}(P, K, b, 0)[1]")
+            w(ind, "except ParserError as e:")
+            w(ind + 1, "K.err = e.code")
+            if pe is not None:
+                w(ind + 1, f"P[{pe.slot}] = e.code & {bits.mask(pe.width)}")
+            w(ind + 1, f"{result} = e.code != {no_err}")
+            return
+        w(ind, f"K.err = {no_err}")
+        if parse_fn in self.direct_parsers:     # the parser is one function: call it here
+            w(ind, "try:")
+            w(ind + 1, f"K.off = {self.direct_parsers[parse_fn]}(P, K, b, 0)[1]")
+            w(ind, "except ParserError as e:")
+            w(ind + 1, "K.err = e.code")
+        elif parse_fn:
+            w(ind, f"{parse_fn}(P, K, b)")
+        if pe is not None:
+            w(ind, f"P[{pe.slot}] = K.err & {bits.mask(pe.width)}")
+        if any(c.verify for c in self.prog.checksums):
+            w(ind, "bad = cks_verify(P, K)")
+            if ce is not None:
+                w(ind, f"P[{ce.slot}] = 1 if bad else 0")
+            w(ind, f"{result} = bad or K.err != {no_err}")
+        else:
+            if ce is not None:
+                w(ind, f"P[{ce.slot}] = 0")
+            w(ind, f"{result} = K.err != {no_err}")
+
+    def emit_lines(self, w: _Writer, ind: int, ret: str, payload: str = "K.buf[K.off:]"):
+        """Checksum update + deparse of (P, K); ends with `return` of `ret`
+        formatted with the packet bytes expression."""
+        self.cks_update_lines(w, ind)
+        self.deparse_lines(w, ind, payload, ret)
 
     # ------------------------------------------------------------ deparser
     def gen_deparser(self) -> str:
@@ -1359,12 +1401,13 @@ class CodeGen:
         w(0, "")
         return "deparse"
 
-    def deparse_lines(self, w: _Writer, ind: int, payload: str):
+    def deparse_lines(self, w: _Writer, ind: int, payload: str, ret: str = "{}"):
         w(ind, "out = []")
         for h in self.deparse_order():
             self.emit_header(w, ind, h, "out")
         w(ind, f"out.append({payload})")
-        w(ind, "return b''.join(out)")
+        joined = "b''.join(out)"
+        w(ind, f"return {ret.format(joined)}")
 
     # ------------------------------------------------------------ checksums
     def gen_checksums(self) -> tuple[str, str]:
@@ -1589,6 +1632,10 @@ class CodeGen:
             "cks_update": self.g["cks_update"],
             "parse_full": self.g["parse_full"],
             "emit": self.g["emit"],
+            "globals": self.g,
+            "parse_full_text": self.text_of(self.parse_full_lines, "bad", True),
+            # for the fused function: it keeps the packet in `b` (K.buf is b there)
+            "emit_text": self.text_of(self.emit_lines, "[(es, {})]", "b[K.off:]"),
             "source": src,
             "calculations": self.calc_algos,
         }

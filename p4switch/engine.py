@@ -136,6 +136,26 @@ class Engine:
     """Packet processing over the generated functions. The Switch fills in
     the attributes listed in `_bind`."""
 
+    _stats_c: Counter | None = None
+    _pend: list | None = None       # [rx, tx] counted by the fused function, not yet in stats
+
+    @property
+    def stats(self) -> Counter:
+        """The switch's counters (a Counter). The fused per-packet function
+        counts rx/tx in a plain list (a Counter increment costs about three
+        times as much); they are folded in whenever the Counter is read."""
+        c = self._stats_c
+        p = self._pend
+        if p is not None and (p[0] or p[1]):
+            c["rx"] += p[0]
+            c["tx"] += p[1]
+            p[0] = p[1] = 0
+        return c
+
+    @stats.setter
+    def stats(self, value: Counter) -> None:
+        self._stats_c = value
+
     def _bind(self, gen: dict, prog, drop_port: int, log):
         self._gen = gen
         self.drop_port = drop_port
@@ -169,8 +189,9 @@ class Engine:
         self._s_es = self._slot["egress_spec"]
         self._s_mg = self._slot["mcast_grp"]
         self._s_it = self._slot["instance_type"]
-        if not isinstance(getattr(self, "stats", None), Counter):
-            self.stats: Counter = Counter()
+        if not isinstance(self._stats_c, Counter):
+            self.stats = Counter()
+        self._pend = [0, 0]
         self.digests: list[Digest] = []
         self._unobservable = self._find_unobservable(gen.get("source", ""), prog)
         self._init_ingress = self._make_init("ingress_port", "packet_length", "instance_type",
@@ -178,16 +199,42 @@ class Engine:
         self._init_egress = self._make_init("egress_port", "egress_spec", "packet_length",
                                             "egress_global_timestamp")
         self.fast_source = self._fast_source()
-        ns = {"_stats": self.stats, "_tpl": self._template, "_Ctx": PacketCtx,
+        # the fused function runs in the generated module's namespace (it
+        # inlines generated code); the engine's names are added with a _ prefix
+        ns = gen.get("globals", {})
+        mine = {"_cnt": self._pend, "_new": object.__new__, "_tpl": self._template, "_Ctx": PacketCtx,
               "_mono": time.monotonic, "_t0": self._t0, "_parse_full": self._parse_full,
               "_count_parse": self._count_parse, "_ING": self._ingress, "_EG": self._egress,
               "_emit": self._emit, "_after_ingress": self._after_ingress,
               "_after_egress": self._after_egress, "_drain": self._drain, "_fault": self._fault,
               "PipelineError": PipelineError}
+        clash = [k for k in mine if k in ns and ns[k] is not mine[k]]
+        if clash:       # a code generator change would have to rename these
+            raise SwitchError(f"internal error: engine names {clash} clash with generated code")
+        ns.update(mine)
         exec(compile(self.fast_source, "<p4sw-engine>", "exec"), ns)  # noqa: S102  (slot numbers only)
         # The instance attribute shadows the method: callers that capture
         # `sw.process_packet` get the fused function without a bound-method hop.
         self.process_packet = ns["process_packet"]
+
+    @staticmethod
+    def _touches(source: str, slots: set[int]) -> bool:
+        """Whether code may access any of `slots` (any computed PHV index counts)."""
+        import re
+        for i in re.findall(r"P\[([^\]]*)\]", source):
+            i = i.strip()
+            if not i.isdigit() or int(i) in slots:
+                return True
+        return False
+
+    @staticmethod
+    def _may_write(source: str, slot: int) -> bool:
+        """Whether generated code may store into PHV slot `slot`: a literal
+        `P[slot] =`, or any PHV access with a computed index (conservative)."""
+        import re
+        if f"P[{slot}] =" in source:
+            return True
+        return any(not i.strip().isdigit() for i in re.findall(r"P\[([^\]]*)\]", source))
 
     def _find_unobservable(self, source: str, prog) -> set[int]:
         """Standard-metadata timestamp slots no generated code, field list or
@@ -219,13 +266,17 @@ class Engine:
         inlined. Anything else continues in the general traffic manager
         (`_after_ingress` / `_after_egress` / `_drain`), exactly as before."""
         std = self._std
+        src = self._gen.get("source", "")
         L = ["def process_packet(port, data):",
              "    if type(data) is not bytes:",
              "        data = bytes(data)",
-             "    _stats['rx'] += 1",
+             "    _cnt[0] += 1",
              "    n = len(data)",
              "    P = _tpl[:]",
-             "    K = _Ctx(data, n, n)",
+             "    K = _new(_Ctx)          # PacketCtx(data, n, n) without the __init__ frame",
+             "    K.buf = data",
+             "    K.length = n",
+             "    K.ingress_len = n",
              "    try:"]
 
         def put(ind, name, value_code, skip_zero=False):
@@ -241,13 +292,21 @@ class Engine:
         put(8, "ingress_port", "port")
         put(8, "packet_length", "n")
         put(8, "ingress_global_timestamp", "int((_mono() - _t0) * 1e6)")
-        L.append("        if _parse_full(P, K, data):")
+        put(8, "instance_type", str(PKT_NORMAL), skip_zero=True)
+        ptext = self._gen.get("parse_full_text")
+        L.append("        b = data")
+        if ptext is not None:       # the parser's code inline (one call fewer)
+            L += ["        " + ln for ln in ptext.splitlines() if ln.strip()]
+            L.append("        if bad:")
+        else:
+            L.append("        if _parse_full(P, K, data):")
         L.append("            _count_parse(K, P)")
         if self._ingress is not None:
             L.append("        node = _ING")
             L.append("        while node is not None:")
             L.append("            node = node(P, K)")
-        L.append("        K.exit = False")
+        if "K.exit = True" in src:
+            L.append("        K.exit = False")
         L.append(f"        es = P[{self._s_es}]")
         mg = f" or P[{self._s_mg}]" if self._s_mg is not None else ""
         L.append(f"        if K.tm{mg} or es == {self._drop_m}:")
@@ -255,7 +314,8 @@ class Engine:
         L.append("            egq = []")
         L.append(f"            _after_ingress(P, K, (data, port, {PKT_NORMAL}, None, n), inq, egq)")
         L.append("            return _drain(inq, egq, [])")
-        if self._s_it is not None:
+        if self._s_it is not None and (self._may_write(src, self._s_it)
+                                       or self._template[self._s_it] != PKT_NORMAL):
             L.append(f"        P[{self._s_it}] = {PKT_NORMAL}")
         L += ["    except PipelineError as e:",
               "        _fault('ingress', e)",
@@ -264,17 +324,31 @@ class Engine:
               "        _fault('ingress', PipelineError(f'{type(e).__name__}: {e}'))",
               "        return []",
               "    try:"]
-        put(8, "egress_port", "es")
-        put(8, "egress_spec", str(self._drop_p1))
-        put(8, "packet_length", "K.length")
-        put(8, "egress_global_timestamp", "int((_mono() - _t0) * 1e6)")
+        etext = self._gen.get("emit_text")
+        eg_names = ("egress_port", "egress_spec", "packet_length", "egress_global_timestamp")
+        eg_slots = {std[nm].slot for nm in eg_names if std.get(nm) is not None}
+        if self._egress is None and etext is not None and not self._touches(etext, eg_slots):
+            pass    # no egress code and the deparser reads none of them: unobservable
+        else:
+            put(8, "egress_port", "es")
+            put(8, "egress_spec", str(self._drop_p1))
+            put(8, "packet_length", "K.length")
+            put(8, "egress_global_timestamp", "int((_mono() - _t0) * 1e6)")
         if self._egress is not None:
             L.append("        node = _EG")
             L.append("        while node is not None:")
             L.append("            node = node(P, K)")
-        L += [f"        if not K.tm and P[{self._s_es}] != {self._drop_m}:",
-              "            _stats['tx'] += 1",
-              "            return [(es, _emit(P, K))]",
+        if self._egress is not None or (self._drop_p1 & self._es_mask) == self._drop_m:
+            L.append(f"        if not K.tm and P[{self._s_es}] != {self._drop_m}:")
+        else:   # no egress code: nothing can set a flag or egress_spec
+            L.append("        if True:")
+        L.append("            _cnt[1] += 1")
+        if etext is not None:       # checksum update + deparser inline
+            L += ["            " + ln for ln in etext.splitlines() if ln.strip()]
+        else:
+            L.append("            return [(es, _emit(P, K))]")
+        L += [
+
               "        inq = []",
               "        egq = []",
               "        outs = []",

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import conformance_dir_from  # noqa: F401  (same corpus lookup as the fixture)
 
 #: the exercises and their programs, relative to tutorials/
 SOLUTIONS = (
@@ -60,7 +58,7 @@ def _tutorials(conformance_dir: Path) -> Path:
     return tut
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compile(path: str):
     from p4compiler.driver import compile_file
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))

@@ -311,8 +311,9 @@ def test_feature_programs_accepted(tmp_path, src):
     diags = Diagnostics()
     tp = check(parse_file(str(f), diags=diags), diags)
     assert not diags.errors
-    # every expression statement's operands got a type
-    untyped = [n for n in tp.program.walk() if isinstance(n, A.BinaryOp) and tp.type_of(n).is_unknown]
+    # every expression got a type (later passes rely on type_of)
+    untyped = [(type(n).__name__, n.loc) for n in tp.program.walk()
+               if isinstance(n, A.Expression) and tp.type_of(n).is_unknown]
     assert not untyped
 
 

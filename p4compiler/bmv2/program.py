@@ -830,6 +830,14 @@ class ProgramBuilder:
         if ep.const:
             raise CompilerError(explicit[0].loc, "Table with 'const' entries cannot have priorities",
                                 kind="invalid")
+        keyprop = d.property("key")
+        kinds = [ke.match_kind.name if hasattr(ke.match_kind, "name") else str(ke.match_kind)
+                 for ke in (keyprop.elements if keyprop else [])]
+        if all(k in ("exact", "lpm") for k in kinds):
+            # p4c's EntryPriorities: only non-exact/lpm keys take priorities
+            raise CompilerError(keyprop.loc if keyprop else d.loc,
+                                "key match type does not require priorities, but some are specified",
+                                kind="unsupported")
         largest = True
         lp = d.property("largest_priority_wins")
         if isinstance(lp, A.ValueProperty) and lp.value is not None:

@@ -89,8 +89,8 @@ class CallMixin:
             self.fail(e, f"{self.show(e)}: may only be invoked in parsers", TYPE)
         if targs:
             if len(targs) != len(ft.type_params):
-                self.fail(e, f"{self.show(e)}: {name} has {len(ft.type_params)} type parameters, "
-                             f"{self.show(e)}: Type arguments do not match type parameters", TYPE)
+                self.fail(e, f"{self.show(e)}: {name} has {len(ft.type_params)} type parameter(s), but "
+                             f"{len(targs)} type argument(s) were supplied", TYPE)
             sub = {id(tv): a for tv, a in zip(ft.type_params, targs)}
             ft = T.Function(ft.name, [], [self.subst_param(p, sub) for p in ft.params],
                             self.subst(ft.ret, sub), ft.decl, ft.kind)

@@ -17,7 +17,7 @@ from .scope import Scope
 class DeclMixin:
     # ------------------------------------------------------------ declarations
     def check_param(self, p: A.Parameter, t: T.P4Type, pkind: str) -> None:
-        if p.direction and isinstance(t, (T.String, T.Extern)) and pkind in ("method", "", "function"):
+        if p.direction and isinstance(t, (T.String, T.Extern)) and pkind in ("method", "", "function", "apply"):
             self.err(p, f"{p.name}: a parameter with type {t} cannot have a direction", TYPE)
         if p.direction and (p.direction != "in" or pkind == "function") and isinstance(t, T.InfInt):
             self.err(p, f"{p.name}: parameters with type int must be directionless", TYPE)
@@ -26,6 +26,8 @@ class DeclMixin:
                 self.err(p, f"{p.name}: Action parameters cannot have extern types", TYPE)
             elif isinstance(t, T.InfInt):
                 self.err(p, f"{p.name}: actions cannot have parameters with type int", TYPE)
+        if pkind in ("", "method") and isinstance(t, T.Tuple) and any(isinstance(x, T.String) for x in t.elements):
+            self.err(p.type, f"Field 'f0' of 'struct tuple_0' cannot have type 'string'", TYPE)
         if pkind == "ctor" and p.direction:
             self.err(p, f"{p.name}: constructor parameters cannot have a direction", VALIDATE, None)
         if pkind == "ctor" and isinstance(t, T.Package):
@@ -267,6 +269,8 @@ class DeclMixin:
         for m in d.methods:
             self.diags.current = m.loc
             try:
+                if m.return_type is not None and m.name == d.name:
+                    self.err(m, f"{m.name}: Invalid {m.name}: Constructor cannot have a return type", VALIDATE, "invalid")
                 if m.return_type is None and m.name != d.name:
                     self.err(m, f"{m.name}: method has no return type", TYPE)
                 ft = self.method_type(m, inner, "ctor" if m.return_type is None else "method", t)

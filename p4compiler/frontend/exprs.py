@@ -403,8 +403,7 @@ class ExprMixin:
             return _UNK
         ms = [m for m in decl.methods if m.name == e.member and m.return_type is not None]
         if not ms:
-            self.fail(e, f"{self.show(e)}: Method {e.member} not found in extern {decl.name}"
-                      , TYPE)
+            self.fail(e, f"{self.show(e)}: extern {decl.name} does not have method matching this call", TYPE)
         sub = {id(tv): a for tv, a in zip(ext.type_params, ext.type_args)}
         cands = []
         for m in ms:

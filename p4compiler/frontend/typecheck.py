@@ -74,8 +74,23 @@ class Checker(TypeResolveMixin, DeclMixin, BlockMixin, StmtMixin, ExprMixin, Cal
         self.diags.warning(loc, msg, kind)
 
     # ------------------------------------------------------------ entry
+    def type_annotation_literals(self) -> None:
+        """Give literal annotation arguments (`@priority(3)`, `@name("x")`) their type and
+        value, so later passes read them through `const_value` like any constant."""
+        lits = (A.IntLiteral, A.StringLiteral, A.BoolLiteral)
+        for node in self.program.walk():
+            if not isinstance(node, A.Annotation):
+                continue
+            for e in list(node.exprs) + [kv.expr for kv in node.kv]:
+                if isinstance(e, lits) or (isinstance(e, A.UnaryOp) and isinstance(e.expr, lits)):
+                    try:
+                        self.expr(e, self.top)
+                    except _Abort:
+                        pass
+
     def run(self) -> TypedProgram:
         check_annotations(self.program, lambda where, msg, kind: self.err(where, msg, VALIDATE, kind))
+        self.type_annotation_literals()
         for d in self.program.declarations:
             self.diags.current = d.loc
             try:

@@ -24,6 +24,23 @@ bit<16> csum16_add_delta(in bit<16> csum, in bit<16> delta) {
     return ~(sum[15:0]);
 }
 
+/* HC' after replacing the 32-bit word `old` by `new` (a sequence or
+ * acknowledgement number): RFC 1624 eqn. 3 over both 16-bit halves. */
+bit<16> csum16_replace32(in bit<16> csum, in bit<32> old, in bit<32> new) {
+    bit<32> sum = (bit<32>)(~csum) + (bit<32>)(~old[31:16]) + (bit<32>)(~old[15:0])
+                  + (bit<32>)new[31:16] + (bit<32>)new[15:0];
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    return ~(sum[15:0]);
+}
+
+/* The checksum of a one's complement sum of 16-bit words accumulated in 32 bits. */
+bit<16> csum16_finish(in bit<32> sum) {
+    bit<32> s = (sum & 0xFFFF) + (sum >> 16);
+    s = (s & 0xFFFF) + (s >> 16);
+    return ~(s[15:0]);
+}
+
 /* The IPv4 header checksum is verified on the way in (options included only
  * when there are none: the parser does not read options). */
 control LvsVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {

@@ -23,6 +23,8 @@ header packet_out_t {
     bit<8>     op;                /* OUT_OP_* */
     port_num_t ingress_port;      /* OUT_OP_PIPELINE: pretend it arrived here */
     bit<7>     _pad1;
+    bit<32>    rst_slot;          /* OUT_OP_RST: seq-tracking slot (session index * 2 + side) */
+    bit<8>     rst_gen;           /* OUT_OP_RST: the session's generation at that slot */
 }
 
 header ethernet_t {
@@ -79,6 +81,14 @@ header tcp_t {
     bit<16>   urgent_ptr;
 }
 
+/* TCP options as 32-bit words (up to 10: data offset 15). Linux's option
+ * layouts are word aligned where it matters here (MSS first in a SYN; NOP
+ * NOP SACK then whole blocks in an ACK), so words are all the parser needs,
+ * without header stacks or varbit. */
+header tcp_opt_t {
+    bit<32> w;
+}
+
 header udp_t {
     l4_port_t src_port;
     l4_port_t dst_port;
@@ -94,7 +104,27 @@ struct headers_t {
     ipv4_t         ipv4;
     icmp_t         icmp;
     tcp_t          tcp;
+    tcp_opt_t      opt1;
+    tcp_opt_t      opt2;
+    tcp_opt_t      opt3;
+    tcp_opt_t      opt4;
+    tcp_opt_t      opt5;
+    tcp_opt_t      opt6;
+    tcp_opt_t      opt7;
+    tcp_opt_t      opt8;
+    tcp_opt_t      opt9;
+    tcp_opt_t      opt10;
     udp_t          udp;
+}
+
+/* Reported by digest when a session's TCP state may change (the controller
+ * keeps the state machine and sets the entries' idle timeouts). */
+struct tcp_event_t {
+    bit<32> sess_idx;
+    bit<8>  gen;
+    bit<8>  side;      /* 0: client side (inbound), 1: real-server side */
+    bit<8>  kind;      /* TCP_EV_* */
+    bit<8>  flags;     /* the segment's TCP flags */
 }
 
 /* Per-packet state shared by the controls. l4_* hold the ports of TCP or UDP
@@ -129,6 +159,23 @@ struct metadata_t {
     drop_reason_t drop_reason;
     punt_reason_t punt_reason;
     bit<1>        out_direct;     /* packet_out OUT_OP_DIRECT: bypass everything */
+    /* SYNPROXY */
+    bit<1>        cfg_synproxy;
+    bit<16>       cfg_syn_mss;    /* MSS the cookie SYN-ACK advertises */
+    bit<2>        sp_op;          /* SP_OP_* chosen by Service */
+    bit<4>        tcp_opt_words;  /* data offset - 5, as the parser counted */
+    /* session state for seq tracking and translation (session actions) */
+    bit<1>        sess_valid;
+    bit<32>       sess_idx;
+    bit<8>        sess_gen;
+    bit<1>        sess_side;      /* 0 inbound (client -> RS), 1 outbound */
+    bit<1>        seq_adjust;     /* a synproxy session: translate seq/ack */
+    bit<32>       seq_delta;      /* cookie ISN - RS ISN */
+    bit<1>        sess_hold;      /* synproxy handshake pending */
+    /* OUT_OP_RST */
+    bit<1>        rst_trigger;
+    bit<32>       rst_slot;
+    bit<8>        rst_gen;
 }
 
 #endif

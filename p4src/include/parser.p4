@@ -73,8 +73,39 @@ parser LvsParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
         meta.l4_valid = 1;
         meta.l4_src_port = hdr.tcp.src_port;
         meta.l4_dst_port = hdr.tcp.dst_port;
-        transition accept;
+        transition select(hdr.tcp.data_offset) {
+            0 &&& 0xC: accept;      /* 0..3: malformed, 4: impossible; 5: no options */
+            4: accept;
+            5: accept;
+            default: count_opts;
+        }
     }
+
+    state count_opts {
+        meta.tcp_opt_words = hdr.tcp.data_offset - 5;
+        transition parse_opt1;
+    }
+
+    /* One state per option word: word n is extracted when data offset > 4 + n. */
+    state parse_opt1 { packet.extract(hdr.opt1);
+        transition select(meta.tcp_opt_words) { 1: accept; default: parse_opt2; } }
+    state parse_opt2 { packet.extract(hdr.opt2);
+        transition select(meta.tcp_opt_words) { 2: accept; default: parse_opt3; } }
+    state parse_opt3 { packet.extract(hdr.opt3);
+        transition select(meta.tcp_opt_words) { 3: accept; default: parse_opt4; } }
+    state parse_opt4 { packet.extract(hdr.opt4);
+        transition select(meta.tcp_opt_words) { 4: accept; default: parse_opt5; } }
+    state parse_opt5 { packet.extract(hdr.opt5);
+        transition select(meta.tcp_opt_words) { 5: accept; default: parse_opt6; } }
+    state parse_opt6 { packet.extract(hdr.opt6);
+        transition select(meta.tcp_opt_words) { 6: accept; default: parse_opt7; } }
+    state parse_opt7 { packet.extract(hdr.opt7);
+        transition select(meta.tcp_opt_words) { 7: accept; default: parse_opt8; } }
+    state parse_opt8 { packet.extract(hdr.opt8);
+        transition select(meta.tcp_opt_words) { 8: accept; default: parse_opt9; } }
+    state parse_opt9 { packet.extract(hdr.opt9);
+        transition select(meta.tcp_opt_words) { 9: accept; default: parse_opt10; } }
+    state parse_opt10 { packet.extract(hdr.opt10); transition accept; }
 
     state parse_udp {
         packet.extract(hdr.udp);
@@ -98,6 +129,16 @@ control LvsDeparser(packet_out packet, in headers_t hdr) {
         packet.emit(hdr.ipv4);
         packet.emit(hdr.icmp);
         packet.emit(hdr.tcp);
+        packet.emit(hdr.opt1);
+        packet.emit(hdr.opt2);
+        packet.emit(hdr.opt3);
+        packet.emit(hdr.opt4);
+        packet.emit(hdr.opt5);
+        packet.emit(hdr.opt6);
+        packet.emit(hdr.opt7);
+        packet.emit(hdr.opt8);
+        packet.emit(hdr.opt9);
+        packet.emit(hdr.opt10);
         packet.emit(hdr.udp);
     }
 }

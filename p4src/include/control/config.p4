@@ -5,9 +5,12 @@
 #include "../headers.p4"
 
 control GlobalConfig(inout metadata_t meta) {
-    action set_global_config(bit<1> fullnat, bit<1> icmp_echo) {
+    action set_global_config(bit<1> fullnat, bit<1> icmp_echo, bit<1> synproxy,
+                             bit<16> syn_mss) {
         meta.cfg_fullnat = fullnat;
         meta.cfg_icmp_echo = icmp_echo;
+        meta.cfg_synproxy = synproxy;
+        meta.cfg_syn_mss = syn_mss;
     }
 
     /* Why: one place for the global on/off switch of every feature module;
@@ -15,7 +18,7 @@ control GlobalConfig(inout metadata_t meta) {
      * Until it does, every feature is off (fail closed). */
     table global_config {
         actions = { set_global_config; }
-        default_action = set_global_config(0, 0);
+        default_action = set_global_config(0, 0, 0, 536);
         size = 1;
     }
 

@@ -14,6 +14,10 @@ control PacketOutIngress(inout headers_t hdr, inout metadata_t meta) {
             if (hdr.packet_out.op == OUT_OP_DIRECT) {
                 meta.out_direct = 1;
                 meta.egress_port = hdr.packet_out.egress_port;
+            } else if (hdr.packet_out.op == OUT_OP_RST) {
+                meta.rst_trigger = 1;
+                meta.rst_slot = hdr.packet_out.rst_slot;
+                meta.rst_gen = hdr.packet_out.rst_gen;
             } else if (hdr.packet_out.op != OUT_OP_PIPELINE) {
                 meta.drop_reason = DROP_BAD_PACKET_OUT;
             }

@@ -35,12 +35,14 @@ control LbAddress(in headers_t hdr, inout metadata_t meta) {
 control Service(in headers_t hdr, inout metadata_t meta) {
     direct_counter(CounterType.packets_and_bytes) service_counter;
 
-    /* fullnat: the per-service switch of the FULLNAT module. */
+    /* fullnat, synproxy: the per-service switches of those modules. */
     bit<1> svc_fullnat = 0;
+    bit<1> svc_synproxy = 0;
 
-    action service_hit(svc_idx_t svc_idx, bit<1> fullnat) {
+    action service_hit(svc_idx_t svc_idx, bit<1> fullnat, bit<1> synproxy) {
         meta.svc_idx = svc_idx;
         svc_fullnat = fullnat;
+        svc_synproxy = synproxy;
     }
 
     action no_service() {
@@ -68,6 +70,21 @@ control Service(in headers_t hdr, inout metadata_t meta) {
                 meta.punt_reason = PUNT_NEW_FLOW;
             } else {
                 meta.drop_reason = DROP_FULLNAT_OFF;
+            }
+        }
+        /* SYNPROXY: a pure SYN is answered with a cookie (SynProxy), an ACK
+         * (without SYN/RST) is checked for one; nothing reaches the
+         * controller before a cookie proves the client's address. */
+        if (meta.punt_reason == PUNT_NEW_FLOW && hdr.tcp.isValid() &&
+                svc_synproxy == 1 && meta.cfg_synproxy == 1) {
+            meta.punt_reason = PUNT_NONE;
+            bit<8> f = hdr.tcp.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST);
+            if (f == TCP_FLAG_SYN && (hdr.tcp.flags & TCP_FLAG_FIN) == 0) {
+                meta.sp_op = SP_OP_SYN;
+            } else if (f == TCP_FLAG_ACK) {
+                meta.sp_op = SP_OP_ACK;
+            } else {
+                meta.drop_reason = DROP_NO_SESSION;
             }
         }
         /* Only a TCP SYN opens a connection; other TCP segments without a
