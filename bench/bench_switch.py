@@ -19,6 +19,7 @@ Until p4pc can compile basic.p4, use the second form with any BMv2 JSON.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import struct
 import sys
@@ -155,17 +156,36 @@ def classify(filename: str, func: str) -> str:
     return "other"
 
 
-def stage_times(sw, port: int, packet: bytes, n: int, pps: float) -> dict[str, float]:
+def stage_times(sw, port: int, packet: bytes, n: int, pps: float,
+                unfused: bool = True) -> dict[str, float]:
     """µs per packet by stage.  cProfile's own time per function is grouped
     by `classify`; the shares are then applied to the unprofiled time per
-    packet (1/pps), since the profiler itself slows every call down."""
+    packet (1/pps), since the profiler itself slows every call down.
+
+    `unfused`: profile the engine's general path (`Engine.process_packet`)
+    with checksum update and deparser called as separate functions, since
+    the fused `sw.process_packet` inlines the parser driver, checksums and
+    deparser into one function that cProfile cannot split."""
     import cProfile
     import pstats
+    fn = sw.process_packet
+    saved = None
+    if unfused:
+        from p4switch.engine import Engine
+        g = sw._gen
+        cks, dep = g["cks_update"], g["deparse"]
+        saved = sw._emit
+        sw._emit = lambda P, K: dep(P, K.buf[K.off:]) if cks(P, K) is None else None
+
+        def fn(p, d, _sw=sw):
+            return Engine.process_packet(_sw, p, d)
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(n):
-        sw.process_packet(port, packet)
+        fn(port, packet)
     prof.disable()
+    if saved is not None:
+        sw._emit = saved
     own = dict.fromkeys(STAGES, 0.0)
     for (filename, _line, func), (_cc, _nc, tt, _ct, _callers) in pstats.Stats(prof).stats.items():
         own[classify(filename, func)] += tt
@@ -231,6 +251,8 @@ def veth_rate(program: str, runtime: dict | None, commands: list[str], packet: b
 
         th = threading.Thread(target=receive, daemon=True)
         th.start()
+        sw_pid = net.switches["s1"].pid if "s1" in getattr(net, "switches", {}) else None
+        cpu0 = _proc_cpu(sw_pid)
         sent = 0
         t0 = time.perf_counter()
         deadline = t0 + seconds
@@ -246,13 +268,74 @@ def veth_rate(program: str, runtime: dict | None, commands: list[str], packet: b
             time.sleep(0)
         elapsed = time.perf_counter() - t0
         time.sleep(1.0)  # let the switch drain its socket queue
+        cpu1 = _proc_cpu(sw_pid)
         stop.set()
         th.join(2)
         tx.close()
         for r in rxs:
             r.close()
-    return {"sent": sent, "received": got, "seconds": elapsed,
-            "offered_pps": sent / elapsed, "forwarded_pps": got / (elapsed + 1.0)}
+    out = {"sent": sent, "received": got, "seconds": elapsed,
+           "offered_pps": sent / elapsed, "forwarded_pps": got / (elapsed + 1.0)}
+    if cpu0 is not None and cpu1 is not None:
+        # what the switch process itself spent (user + kernel, sends included):
+        # on a shared machine this, not the rate, says what a frame costs p4sw
+        out["switch_cpu_share"] = (cpu1 - cpu0) / (elapsed + 1.0)
+        out["switch_cpu_us_per_frame"] = (cpu1 - cpu0) / max(got, 1) * 1e6
+    return out
+
+
+def _proc_cpu(pid: int | None) -> float | None:
+    """utime + stime of a process, in seconds (None if unknown)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def veth_send_floor(packet: bytes, seconds: float) -> dict:
+    """What one AF_PACKET send() of `packet` into a veth pair costs the
+    sender (CPU time, kernel included), with an AF_PACKET socket on the peer
+    receiving it -- the I/O floor under the veth figure: p4sw pays about this
+    per forwarded frame on top of its processing.  Runs in a namespace of
+    its own, removed afterwards (root)."""
+    from topologies.netns import in_netns, run, unique_prefix
+    ns = unique_prefix("p4bs")
+    run(["ip", "netns", "add", ns])
+    try:
+        run(["ip", "-n", ns, "link", "add", "name", "a", "type", "veth", "peer", "name", "b"])
+        for dev in ("a", "b"):
+            run(["ip", "-n", ns, "link", "set", "dev", dev, "up"])
+        with in_netns(ns):
+            rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+            rx.bind(("b", 0x0003))
+            tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+            tx.bind(("a", 0))
+        rx.setblocking(False)
+        n = 0
+        c0 = time.process_time()
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            for _ in range(64):
+                try:
+                    tx.send(packet)
+                    n += 1
+                except OSError:
+                    break
+            while True:     # keep the receiver's queue short (its cost is counted too)
+                try:
+                    rx.recv(4096)
+                except BlockingIOError:
+                    break
+        cpu = time.process_time() - c0
+        tx.close()
+        rx.close()
+    finally:
+        run(["ip", "netns", "del", ns], check=False)
+    return {"frames": n, "us_per_frame": cpu / max(n, 1) * 1e6}
 
 
 # ---------------------------------------------------------------------------
@@ -325,8 +408,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {label}: packet -> {[(p, len(d)) for p, d in out]}")
         pps, _ = rate(sw.process_packet, port, packet, args.seconds)
         rows.insert(0, (f"p4sw in-process ({label})", pps, "one core, no I/O"))
+        from p4switch.engine import Engine
+        gpps, _ = rate(lambda p, d: Engine.process_packet(sw, p, d), port, packet, args.seconds)
+        rows.insert(1, (f"p4sw in-process, general path ({label})", gpps,
+                        "Engine.process_packet, not the fused function"))
 
-        print(f"\ntime per packet by stage (µs, of {1e6 / pps:.2f} µs; cProfile shares):")
+        print(f"\ntime per packet by stage (µs, of {1e6 / pps:.2f} µs; cProfile shares "
+              f"of the unfused path):")
         n = max(2000, int(pps * min(args.seconds, 1.0) / 4))
         for k, v in stage_times(sw, port, packet, n, pps).items():
             print(f"  {k:<26}{v:8.2f}")
@@ -341,8 +429,19 @@ def main(argv: list[str] | None = None) -> int:
                     how = "recvmsg" if args.no_packet_ring else "TPACKET_V3"
                     rows.append((f"p4sw over veth ({how}, {label})", r["forwarded_pps"],
                                  f"offered {r['offered_pps']:,.0f}/s, {r['received']}/{r['sent']} arrived"))
+                    if "switch_cpu_us_per_frame" in r:
+                        us = r["switch_cpu_us_per_frame"]
+                        rows.append(("p4sw over veth, per switch CPU", 1e6 / us if us else None,
+                                     f"{us:.2f} µs switch CPU per forwarded frame; the switch got "
+                                     f"{r['switch_cpu_share'] * 100:.0f}% of a core"))
                 except Exception as e:  # report, keep the in-process figures
                     rows.append(("p4sw over veth", None, f"failed: {e}"))
+                try:
+                    f = veth_send_floor(packet, min(args.seconds, 2.0))
+                    rows.append(("veth send()+recv() alone (I/O floor)", 1e6 / f["us_per_frame"],
+                                 f"{f['us_per_frame']:.2f} µs CPU per frame, no switch"))
+                except Exception as e:  # noqa: BLE001
+                    rows.append(("veth send()+recv() alone", None, f"failed: {e}"))
             else:
                 rows.append(("p4sw over veth", None, f"skipped: {why}"))
 

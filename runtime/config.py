@@ -96,7 +96,8 @@ class Service:
     scheduler: str = "wrr"      # "wrr" | "maglev"
     fullnat: bool = True
     icmp_echo: bool = True
-    timeout: int | None = None  # idle timeout (s); None = the global one for the protocol
+    timeout: int | None = None  # established/UDP idle timeout (s); None = the global one
+    synproxy: bool = False      # answer SYNs with cookies (TCP only)
     servers: tuple[RealServer, ...] = ()
 
     @property
@@ -128,6 +129,35 @@ class GlobalConfig:
     maglev_table_size: int = 65537
     punt_rate: int = 0          # new-flow packet-ins per second the data plane lets through; 0 = no limit
     punt_burst: int = 100
+    synproxy: bool = True       # the global switch of the SYNPROXY module
+    syn_mss: int = 1460         # MSS the cookie SYN-ACK advertises
+    cookie_rotate: int = 60     # seconds between cookie secret rotations
+    syn_retries: int = 3        # SYNs to a real server before the half-open session is reset
+    syn_retry_interval: float = 1.0
+    timeouts: "TcpTimeouts" = None     # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.timeouts is None:
+            object.__setattr__(self, "timeouts", TcpTimeouts(established=self.tcp_timeout))
+
+
+#: per-TCP-state idle timeouts (s), LVS defaults; [global.timeouts]
+TCP_STATES = ("syn_recv", "established", "fin_wait", "close_wait", "last_ack", "time_wait",
+              "close")
+
+
+@dataclass(frozen=True)
+class TcpTimeouts:
+    established: int = 90
+    syn_recv: int = 30
+    fin_wait: int = 7
+    close_wait: int = 7
+    last_ack: int = 7
+    time_wait: int = 7
+    close: int = 3
+
+    def of(self, state: str) -> int:
+        return getattr(self, state.lower())
 
 
 @dataclass(frozen=True)
@@ -282,7 +312,24 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
     g = c.table(g_raw, ("global",), {"fullnat": bool, "icmp_echo": bool, "tcp_timeout": int,
                                      "udp_timeout": int, "workers": int,
                                      "maglev_table_size": int, "punt_rate": int,
-                                     "punt_burst": int})
+                                     "punt_burst": int, "synproxy": bool, "syn_mss": int,
+                                     "cookie_rotate": int, "syn_retries": int,
+                                     "syn_retry_interval": (int, float), "timeouts": dict})
+    t_raw = g.pop("timeouts", {})
+    t = c.table(t_raw, ("global", "timeouts"), {k: int for k in TCP_STATES})
+    for k, v in t.items():
+        if not 1 <= v <= 86400:
+            c.err(("global", "timeouts", k), f"timeout {k} {v} s is outside 1..86400")
+    if "established" not in t and "tcp_timeout" in g:
+        t["established"] = g["tcp_timeout"]
+    if "syn_mss" in g and not 536 <= g["syn_mss"] <= 9000:
+        c.err(("global", "syn_mss"), f"syn_mss {g['syn_mss']} is outside 536..9000")
+    if "cookie_rotate" in g and not 1 <= g["cookie_rotate"] <= 3600:
+        c.err(("global", "cookie_rotate"), f"cookie_rotate {g['cookie_rotate']} s is outside 1..3600")
+    if "syn_retries" in g and not 0 <= g["syn_retries"] <= 10:
+        c.err(("global", "syn_retries"), f"syn_retries {g['syn_retries']} is outside 0..10")
+    if "syn_retry_interval" in g and not 0.05 <= g["syn_retry_interval"] <= 30:
+        c.err(("global", "syn_retry_interval"), "syn_retry_interval is outside 0.05..30 s")
     if "punt_rate" in g and not 0 <= g["punt_rate"] <= 10_000_000:
         c.err(("global", "punt_rate"), f"punt_rate {g['punt_rate']} is outside 0..10000000 packets/s")
     if "punt_burst" in g and not 1 <= g["punt_burst"] <= 1_000_000:
@@ -297,7 +344,7 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
     msize = g.get("maglev_table_size", 65537)
     if msize < 7 or not _is_prime(msize):
         c.err(("global", "maglev_table_size"), f"maglev_table_size must be a prime >= 7, not {msize}")
-    glob = GlobalConfig(**{**g, "workers": workers})
+    glob = GlobalConfig(**{**g, "workers": workers}, timeouts=TcpTimeouts(**t))
 
     interfaces = []
     ports_seen: dict[int, int] = {}
@@ -367,7 +414,7 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
         p = ("service", i)
         s = c.table(s_raw, p, {"name": str, "vip": str, "port": int, "protocol": str,
                                "scheduler": str, "fullnat": bool, "icmp_echo": bool,
-                               "timeout": int, "server": list})
+                               "timeout": int, "synproxy": bool, "server": list})
         if not c.required(s, s_raw, p, ("name", "vip", "port", "protocol")):
             continue
         ok = True
@@ -380,6 +427,9 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
         proto = s["protocol"].lower()
         if proto not in PROTOCOLS:
             c.err(p + ("protocol",), f"protocol must be one of {', '.join(PROTOCOLS)}, not '{s['protocol']}'")
+            ok = False
+        elif proto != "tcp" and s.get("synproxy"):
+            c.err(p + ("synproxy",), "synproxy applies to TCP services only")
             ok = False
         sched = s.get("scheduler", "wrr")
         if sched not in SCHEDULERS:
@@ -424,7 +474,7 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
         if ok:
             services.append(Service(s["name"], vip, s["port"], proto, sched,
                                     s.get("fullnat", True), s.get("icmp_echo", True),
-                                    s.get("timeout"), tuple(servers)))
+                                    s.get("timeout"), s.get("synproxy", False), tuple(servers)))
     if services and not lips:
         c.err(("local",), "services need at least one local address ([local] addresses)")
 

@@ -22,8 +22,8 @@ from typing import Any
 from runtime import constants as K
 from runtime.config import Config, ConfigError, RealServer, validate_service
 from runtime.entries import punt_meter, static_entries
-from runtime.p4rt import IdleTimeout, P4RuntimeClient, PacketIn
-from runtime.sessions import Plan, SessionManager, parse_flow
+from runtime.p4rt import DigestSample, IdleTimeout, P4RuntimeClient, PacketIn
+from runtime.sessions import PacketOut, Plan, SessionManager, parse_flow
 
 log = logging.getLogger("p4lvs")
 
@@ -51,12 +51,19 @@ class Controller:
         self.punts = 0
         self.punt_batches = 0
         self.punt_latency_s = 0.0
+        self.last_rotate = time.monotonic()
+        self.digests = 0
 
     # ------------------------------------------------------------ start
     def install(self) -> None:
         """Static entries (config, ARP, routes, addresses, services)."""
         with self.lock:
-            self._write(static_entries(self.cfg, self.mgr.svc_index))
+            self._write(static_entries(self.cfg, self.mgr.svc_index) + [self.mgr.cookie_entry()])
+            for c in self.clients:
+                try:
+                    c.enable_digest(K.D_TCP_EVENT)
+                except Exception as e:  # noqa: BLE001 - states then follow idle timeouts only
+                    log.warning("%s: TCP state digests unavailable: %s", c, e)
             if self.cfg.global_.punt_rate:
                 for c in self.clients:
                     c.set_meter(punt_meter(self.cfg.global_))
@@ -73,9 +80,21 @@ class Controller:
         for c in self.clients:
             c.write(writes, deletes)
 
-    def _carry_out(self, plan: Plan) -> None:
-        if plan.writes or plan.deletes:
-            self._write(plan.writes, plan.deletes)
+    def _carry_out(self, plan: Plan, source: Any = None) -> None:
+        if plan.writes or plan.deletes or plan.modifies:
+            for c in self.clients:
+                c.write(plan.writes, plan.deletes, plan.modifies)
+        self._send(plan.packets, source)
+
+    def _send(self, packets: list[PacketOut], source: Any = None) -> None:
+        """Packet-outs after the writes they depend on. RST triggers go to
+        every switch of the group: only the one that carried the flow has
+        the tracked sequence numbers, the others drop it (RST_NO_STATE)."""
+        for p in packets:
+            targets = self.clients if p.op == K.OUT_OP_RST else [source or self.clients[0]]
+            for c in targets:
+                c.packet_out(p.frame, op=p.op, ingress_port=p.ingress_port,
+                             rst_slot=p.rst_slot, rst_gen=p.rst_gen)
 
     def _read_counter(self, name: str) -> dict[int, tuple[int, int]]:
         total: dict[int, tuple[int, int]] = {}
@@ -92,6 +111,13 @@ class Controller:
             with self.lock:
                 for _table, match in ev.entries:
                     self._idle(match)
+        elif isinstance(ev, DigestSample):
+            self.digests += 1
+            v = ev.values
+            with self.lock:
+                plan = self.mgr.tcp_event(v.get("sess_idx", 0), v.get("gen", 0), v.get("side", 0),
+                                          v.get("kind", 0), v.get("flags", 0))
+                self._carry_out(plan)
         elif ev is not None:
             log.warning("switch reported: %s", ev)
 
@@ -120,7 +146,14 @@ class Controller:
         writes, outs = [], []
         with self.lock:
             for p in batch:
-                if p.metadata.get("reason") != K.PUNT_NEW_FLOW:
+                reason = p.metadata.get("reason")
+                if reason in (K.PUNT_SYNPROXY_ACK, K.PUNT_SYNPROXY_SYNACK):
+                    plan = (self.mgr.synproxy_ack(p.payload, p.metadata.get("ingress_port", 0))
+                            if reason == K.PUNT_SYNPROXY_ACK else self.mgr.synproxy_server(p.payload))
+                    log.debug("synproxy: %s", plan.note)
+                    self._carry_out(plan, p.source)
+                    continue
+                if reason != K.PUNT_NEW_FLOW:
                     continue
                 flow = parse_flow(p.payload)
                 if flow is None:
@@ -139,11 +172,26 @@ class Controller:
         self.punt_batches += 1
         self.punt_latency_s += time.perf_counter() - t0
 
+    def tick(self) -> None:
+        """Timers: SYN retries and half-open resets, cookie secret rotation."""
+        with self.lock:
+            self._carry_out(self.mgr.tick())
+            if time.monotonic() - self.last_rotate >= self.cfg.global_.cookie_rotate:
+                self.last_rotate = time.monotonic()
+                self._carry_out(self.mgr.rotate_secret())
+
     def run(self, max_batch: int = 64) -> None:
         """Handle events until stop() (or the switch closes the stream)."""
+        next_tick = time.monotonic()
         while not self.stop_event.is_set():
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + 0.1
+                try:
+                    self.tick()
+                except Exception as e:  # noqa: BLE001
+                    log.error("timer handling failed: %s", e)
             try:
-                events = [self.events.get(timeout=0.2)]
+                events = [self.events.get(timeout=0.1)]
             except queue.Empty:
                 continue
             while len(events) < max_batch:
@@ -181,6 +229,7 @@ class Controller:
         svc_stats = self._read_counter(K.C_SERVICE_STATS)
         rs_stats = self._read_counter(K.C_REAL_SERVER_STATS)
         drops = self._read_counter(K.C_DROP_STATS)
+        sp = self._read_counter(K.C_SYNPROXY_STATS)
         active: dict[tuple, int] = {}
         for rec in self.mgr.sessions():
             active[(rec.service, *rec.server)] = active.get((rec.service, *rec.server), 0) + 1
@@ -203,7 +252,10 @@ class Controller:
                 "drops": {K.DROP_REASONS[i]: {"packets": p, "bytes": b}
                           for i, (p, b) in sorted(drops.items()) if i in K.DROP_REASONS and p},
                 "sessions": len(self.mgr.sessions()),
+                "synproxy": {name: sp.get(i, (0, 0))[0] for i, name in K.SP_STATS.items()},
+                "tcp_states": _count_states(self.mgr.sessions()),
                 "controller": {**asdict(self.mgr.stats), "punts": self.punts,
+                               "digests": self.digests,
                                "punt_batches": self.punt_batches,
                                "mean_batch_ms": round(1000 * self.punt_latency_s / self.punt_batches, 3)
                                if self.punt_batches else 0.0},
@@ -264,7 +316,15 @@ class Controller:
                               "client": f"{r.inbound.src}:{r.inbound.sport}",
                               "local": f"{r.local.addr}:{r.local.port}",
                               "server": f"{r.server[0]}:{r.server[1]}",
-                              "partition": r.partition} for r in self.mgr.sessions()]}
+                              "partition": r.partition, "state": r.state,
+                              "synproxy": r.synproxy} for r in self.mgr.sessions()]}
+
+
+def _count_states(recs) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in recs:
+        out[r.state] = out.get(r.state, 0) + 1
+    return out
 
 
 # ---------------------------------------------------------------- control socket

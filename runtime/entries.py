@@ -78,7 +78,15 @@ class IndexAllocator:
 
 def global_config_entry(g: GlobalConfig) -> Entry:
     return Entry(K.T_GLOBAL_CONFIG, (), "set_global_config",
-                 (("fullnat", int(g.fullnat)), ("icmp_echo", int(g.icmp_echo))), default=True)
+                 (("fullnat", int(g.fullnat)), ("icmp_echo", int(g.icmp_echo)),
+                  ("synproxy", int(g.synproxy)), ("syn_mss", g.syn_mss)), default=True)
+
+
+def cookie_secret_entry(cur: tuple[int, int], prev: tuple[int, int]) -> Entry:
+    """The SYN-cookie secrets: (secret, slot) of the current and previous period."""
+    return Entry(K.T_SYNPROXY_SECRET, (), "set_cookie_secrets",
+                 (("cur_secret_p", cur[0]), ("cur_slot_p", cur[1]),
+                  ("prev_secret_p", prev[0]), ("prev_slot_p", prev[1])), default=True)
 
 
 def vip_echo(cfg: Config) -> dict[str, bool]:
@@ -93,7 +101,8 @@ def service_entry(s: Service, svc_idx: int) -> Entry:
     return Entry(K.T_SERVICE,
                  (("vip", Exact(ip(s.vip))), ("vport", Exact(s.port)),
                   ("protocol", Exact(K.PROTOCOLS[s.protocol]))),
-                 "service_hit", (("svc_idx", svc_idx), ("fullnat", int(s.fullnat))))
+                 "service_hit", (("svc_idx", svc_idx), ("fullnat", int(s.fullnat)),
+                                 ("synproxy", int(s.synproxy))))
 
 
 def static_entries(cfg: Config, svc_index: IndexAllocator) -> list[Entry]:
@@ -141,23 +150,46 @@ class FlowKey:
                 ("dst_port", Exact(self.dport)))
 
 
+@dataclass(frozen=True)
+class SessionRef:
+    """What the data plane needs to track a session's sequence numbers:
+    its index (register slot = index * 2 + side) and generation."""
+    idx: int = 0
+    gen: int = 0
+
+
 def rewrite_entry(old: FlowKey, new: FlowKey, svc_idx: int, rs_idx: int,
-                  idle_timeout_ns: int) -> Entry:
+                  idle_timeout_ns: int, ref: SessionRef = SessionRef(), side: int = 0,
+                  seq_delta: int | None = None) -> Entry:
     ip_d, l4_d = nat_deltas(ip(old.src), ip(old.dst), old.sport, old.dport,
                             ip(new.src), ip(new.dst), new.sport, new.dport)
-    return Entry(K.T_SESSION, old.match(), "session_rewrite",
-                 (("src_addr", ip(new.src)), ("dst_addr", ip(new.dst)),
-                  ("src_port", new.sport), ("dst_port", new.dport),
-                  ("ip_csum_delta", ip_d), ("l4_csum_delta", l4_d),
-                  ("svc_idx", svc_idx), ("rs_idx", rs_idx)),
-                 idle_timeout_ns=idle_timeout_ns)
+    params = (("src_addr", ip(new.src)), ("dst_addr", ip(new.dst)),
+              ("src_port", new.sport), ("dst_port", new.dport),
+              ("ip_csum_delta", ip_d), ("l4_csum_delta", l4_d),
+              ("svc_idx", svc_idx), ("rs_idx", rs_idx),
+              ("sess_idx", ref.idx), ("sess_gen", ref.gen), ("side", side))
+    if seq_delta is None:
+        return Entry(K.T_SESSION, old.match(), "session_rewrite", params,
+                     idle_timeout_ns=idle_timeout_ns)
+    return Entry(K.T_SESSION, old.match(), "session_synproxy",
+                 params + (("seq_delta", seq_delta & 0xFFFFFFFF),), idle_timeout_ns=idle_timeout_ns)
 
 
 def session_entries(inbound: FlowKey, outbound: FlowKey, svc_idx: int, rs_idx: int,
-                    idle_timeout_ns: int) -> tuple[Entry, Entry]:
+                    idle_timeout_ns: int, ref: SessionRef = SessionRef(),
+                    seq_delta: int | None = None) -> tuple[Entry, Entry]:
     """The pair for one FULLNAT session. inbound = CIP:cport -> VIP:vport,
-    outbound = RIP:rport -> LIP:lport; each rewrites to the other's reverse."""
+    outbound = RIP:rport -> LIP:lport; each rewrites to the other's reverse.
+    With `seq_delta` (SYNPROXY), the pair also translates sequence numbers."""
     rev_out = FlowKey(outbound.protocol, outbound.dst, outbound.dport, outbound.src, outbound.sport)
     rev_in = FlowKey(inbound.protocol, inbound.dst, inbound.dport, inbound.src, inbound.sport)
-    return (rewrite_entry(inbound, rev_out, svc_idx, rs_idx, idle_timeout_ns),
-            rewrite_entry(outbound, rev_in, svc_idx, rs_idx, idle_timeout_ns))
+    return (rewrite_entry(inbound, rev_out, svc_idx, rs_idx, idle_timeout_ns, ref, 0, seq_delta),
+            rewrite_entry(outbound, rev_in, svc_idx, rs_idx, idle_timeout_ns, ref, 1, seq_delta))
+
+
+def hold_entries(inbound: FlowKey, outbound: FlowKey, svc_idx: int) -> tuple[Entry, Entry]:
+    """A SYNPROXY session whose real-server handshake is pending: the
+    server's packets are punted, the client's dropped (no idle timeout: the
+    controller's SYN retry timer ends a half-open session)."""
+    return (Entry(K.T_SESSION, inbound.match(), "session_hold", (("svc_idx", svc_idx), ("side", 0))),
+            Entry(K.T_SESSION, outbound.match(), "session_hold", (("svc_idx", svc_idx), ("side", 1))))

@@ -44,6 +44,14 @@ class PacketIn:
 
 
 @dataclass(frozen=True)
+class DigestSample:
+    """One digest sample, its struct members by name (P4Info order)."""
+    name: str
+    values: dict[str, int]
+    source: Any = None
+
+
+@dataclass(frozen=True)
 class IdleTimeout:
     entries: list[tuple[str, tuple]]     # (table alias, match tuple as in Entry.match)
     source: Any = None
@@ -137,8 +145,48 @@ class P4RuntimeClient:
         elif kind == "idle_timeout_notification" and self.p4info is not None:
             self.events.put(IdleTimeout([self._decode_entry_match(e) for e in
                                          m.idle_timeout_notification.table_entry], self))
+        elif kind == "digest" and self.p4info is not None:
+            self._digest(m.digest)
         elif kind == "error":
             self.events.put(m.error)
+
+    def _digest(self, dl: Any) -> None:
+        """Queue each sample and ack the list at once (so a later identical
+        sample, e.g. a second FIN, is reported again)."""
+        idx = self._need()
+        info = next((d for d in idx.entities(EntityKind.DIGEST).values()
+                     if d.preamble.id == dl.digest_id), None)
+        ack = pb.StreamMessageRequest()
+        ack.digest_ack.digest_id = dl.digest_id
+        ack.digest_ack.list_id = dl.list_id
+        self._out.put(ack)
+        if info is None:
+            return
+        names = [m.name for m in
+                 idx.p4info.type_info.structs[info.type_spec.struct.name].members]
+        for d in dl.data:
+            vals = [codec.from_bytes(m.bitstring) for m in d.struct.members]
+            self.events.put(DigestSample(info.preamble.name, dict(zip(names, vals)), self))
+
+    def enable_digest(self, name: str) -> None:
+        """Ask for a digest's samples (P4Runtime sends none before this)."""
+        idx = self._need()
+        info = idx.entities(EntityKind.DIGEST)[name]
+        req = pb.WriteRequest(device_id=self.device_id)
+        req.election_id.high, req.election_id.low = self.election_id
+        for kind in (pb.Update.INSERT, pb.Update.MODIFY):
+            req.ClearField("updates")
+            u = req.updates.add(type=kind)
+            u.entity.digest_entry.digest_id = info.preamble.id
+            u.entity.digest_entry.config.max_list_size = 1
+            u.entity.digest_entry.config.max_timeout_ns = 0
+            u.entity.digest_entry.config.ack_timeout_ns = 1_000_000_000
+            try:
+                self._call("Write(digest)", self.stub.Write, req)
+                return
+            except P4RuntimeClientError as e:
+                if "ALREADY_EXISTS" not in str(e) and kind == pb.Update.INSERT:
+                    raise
 
     def close(self) -> None:
         self._out.put(None)
@@ -227,13 +275,16 @@ class P4RuntimeClient:
         return t.preamble.alias or t.preamble.name, tuple(out)
 
     # ------------------------------------------------------------ writes
-    def write(self, inserts: list[Entry] = (), deletes: list[Entry] = ()) -> None:
+    def write(self, inserts: list[Entry] = (), deletes: list[Entry] = (),
+              modifies: list[Entry] = ()) -> None:
         """One batch; idempotent: an insert of an existing entry becomes a
-        modify, a delete of a missing one is ignored (retry, re-notify)."""
+        modify, a delete of a missing one is ignored (retry, re-notify), a
+        modify of a missing one becomes an insert."""
         ups = []
         for e in inserts:
             kind = pb.Update.MODIFY if e.default else pb.Update.INSERT
             ups.append((kind, e))
+        ups += [(pb.Update.MODIFY, e) for e in modifies]
         ups += [(pb.Update.DELETE, e) for e in deletes if not e.default]
         if not ups:
             return
@@ -248,6 +299,8 @@ class P4RuntimeClient:
             except P4RuntimeClientError as err:
                 if kind == pb.Update.INSERT and "ALREADY_EXISTS" in str(err):
                     self._write([(pb.Update.MODIFY, self.encode(e))])
+                elif kind == pb.Update.MODIFY and not e.default and "NOT_FOUND" in str(err):
+                    self._write([(pb.Update.INSERT, self.encode(e))])
                 elif kind == pb.Update.DELETE and "NOT_FOUND" in str(err):
                     continue
                 else:

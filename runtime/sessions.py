@@ -9,14 +9,18 @@ flow until its entries exist and re-notifies an idle entry every 2 s.
 from __future__ import annotations
 
 import ipaddress
+import random
 import struct
 import time
 import zlib
+from collections import deque
 from dataclasses import dataclass, field
 
 from runtime import constants as K
+from runtime import tcpframes as TF
 from runtime.config import Config, RealServer, Service
-from runtime.entries import Entry, FlowKey, IndexAllocator, service_entry, session_entries
+from runtime.entries import (Entry, FlowKey, IndexAllocator, SessionRef, cookie_secret_entry,
+                             hold_entries, service_entry, session_entries)
 from runtime.pool import LocalEndpoint, PartitionPool, make_pools, partition_of
 from runtime.scheduler import NoServerError, make_scheduler
 
@@ -45,7 +49,35 @@ class SessionRecord:
     partition: int
     entries: tuple[Entry, Entry]
     created: float = field(default_factory=time.monotonic)
-    # issue 6 adds: tcp_state, state timeout, seq deltas, last seen seq/ack per side
+    ref: SessionRef = SessionRef()
+    svc_idx: int = 0
+    rs_idx: int = 0
+    state: str = "ESTABLISHED"        # TCP state (LVS names); UDP sessions stay ESTABLISHED
+    # SYNPROXY: the cookie we gave the client as our ISN, the client's ISN,
+    # what the cookie says the client negotiated, the real server's ISN once
+    # known, client packets held until the server answers, SYN retries.
+    synproxy: bool = False
+    cookie: int = 0
+    client_isn: int = 0
+    mss: int = 536
+    sack_ok: bool = False
+    client_window: int = 0
+    rs_isn: int | None = None
+    held: list[tuple[bytes, int]] = field(default_factory=list)
+    syn_tries: int = 0
+    syn_at: float = 0.0
+    ingress_port: int = 0
+
+
+@dataclass(frozen=True)
+class PacketOut:
+    """A frame for the switch: re-injected into the pipeline (PIPELINE), or a
+    RST trigger whose sequence number the data plane fills in (RST)."""
+    frame: bytes
+    op: int = K.OUT_OP_PIPELINE
+    ingress_port: int = 0
+    rst_slot: int = 0
+    rst_gen: int = 0
 
 
 @dataclass
@@ -54,6 +86,8 @@ class Plan:
     writes: list[Entry] = field(default_factory=list)
     deletes: list[Entry] = field(default_factory=list)
     reinject: bool = False
+    packets: list[PacketOut] = field(default_factory=list)   # after the writes
+    modifies: list[Entry] = field(default_factory=list)      # entries that exist: new action/timeout
     note: str = ""
 
 
@@ -66,7 +100,45 @@ class Stats:
     unknown_service: int = 0
     expired: int = 0
     stale_timeouts: int = 0
+    synproxy_sessions: int = 0      # valid cookie ACKs that opened a real-server side
+    synproxy_established: int = 0
+    synproxy_bad_cookie: int = 0    # punted ACK the controller's own check rejected
+    synproxy_syn_retries: int = 0
+    synproxy_half_open_reset: int = 0
+    held_packets: int = 0
+    rst_established: int = 0        # sessions reset on idle timeout (both sides)
+    state_changes: int = 0
+    no_session_index: int = 0
 
+
+class SessionIndex:
+    """Session indices (register slots index*2 + side in lvs.p4) with a
+    generation per index, 1..255 cycling: a reused index never matches the
+    values an earlier session left in the registers."""
+
+    def __init__(self, size: int):
+        self._free: deque[int] = deque(range(size))
+        self._gen: dict[int, int] = {}
+
+    def allocate(self) -> SessionRef | None:
+        if not self._free:
+            return None
+        i = self._free.popleft()
+        g = self._gen.get(i, 0) % 255 + 1
+        self._gen[i] = g
+        return SessionRef(i, g)
+
+    def reserve(self, ref: SessionRef) -> bool:
+        try:
+            self._free.remove(ref.idx)
+        except ValueError:
+            return False
+        self._gen[ref.idx] = ref.gen
+        return True
+
+    def free(self, ref: SessionRef) -> None:
+        if ref.gen and self._gen.get(ref.idx) == ref.gen and ref.idx not in self._free:
+            self._free.append(ref.idx)
 
 class ServiceState:
     def __init__(self, svc: Service, maglev_size: int):
@@ -98,8 +170,24 @@ class SessionManager:
         self.by_inbound: dict[FlowKey, SessionRecord] = {}
         self.by_outbound: dict[FlowKey, SessionRecord] = {}
         self.stats = Stats()
+        self.index = SessionIndex(K.MAX_SESSIONS)
+        self.by_ref: dict[int, SessionRecord] = {}
+        rnd = random.SystemRandom()
+        self._rnd = rnd
+        self.secrets: list[tuple[int, int]] = [(rnd.getrandbits(32), 1), (rnd.getrandbits(32), 0)]
         for s in cfg.services:
             self._install_service(s)
+
+    # ------------------------------------------------------------ cookies
+    def cookie_entry(self) -> Entry:
+        return cookie_secret_entry(self.secrets[0], self.secrets[1])
+
+    def rotate_secret(self) -> Plan:
+        """A new (secret, slot) becomes current; the current one stays valid
+        as the previous one, so no cookie handed out is refused early."""
+        cur = self.secrets[0]
+        self.secrets = [(self._rnd.getrandbits(32), (cur[1] + 1) & 0xFFFF), cur]
+        return Plan(writes=[self.cookie_entry()], note="cookie secret rotated")
 
     # ------------------------------------------------------------ services
     def _install_service(self, s: Service) -> Entry:
@@ -161,11 +249,24 @@ class SessionManager:
         return self.services[name]
 
     # ------------------------------------------------------------ sessions
-    def timeout_s(self, st: ServiceState) -> int:
-        if st.svc.timeout:
-            return st.svc.timeout
+    def timeout_s(self, st: ServiceState, state: str = "ESTABLISHED") -> int:
+        """Idle timeout of a session of this service in a TCP state: the
+        service's own established timeout, else the global one per state."""
         g = self.cfg.global_
-        return g.tcp_timeout if st.svc.protocol == "tcp" else g.udp_timeout
+        if st.svc.protocol != "tcp":
+            return st.svc.timeout or g.udp_timeout
+        if state == "ESTABLISHED" and st.svc.timeout:
+            return st.svc.timeout
+        return g.timeouts.of(state)
+
+    def _rec_entries(self, rec: SessionRecord) -> tuple[Entry, Entry]:
+        st = self.services.get(rec.service)
+        t = (self.timeout_s(st, rec.state) if st else self.cfg.global_.timeouts.of(rec.state))
+        if rec.synproxy and rec.rs_isn is None:
+            return hold_entries(rec.inbound, rec.outbound, rec.svc_idx)
+        delta = ((rec.cookie - rec.rs_isn) & 0xFFFFFFFF) if rec.synproxy else None
+        return session_entries(rec.inbound, rec.outbound, rec.svc_idx, rec.rs_idx,
+                               t * 1_000_000_000, rec.ref, delta)
 
     def worker_for(self, flow: FlowKey) -> int:
         """The partition (worker) that owns a new flow: a hash of the client
@@ -195,16 +296,198 @@ class SessionManager:
         if local is None:
             self.stats.pool_exhausted += 1
             return Plan(note=f"partition {part}: local ports exhausted")
+        ref = self.index.allocate()
+        if ref is None:
+            pool.free(local)
+            self.stats.no_session_index += 1
+            return Plan(note="no free session index")
         outbound = FlowKey(flow.protocol, rip, rport, local.addr, local.port)
-        entries = session_entries(flow, outbound, self.svc_index.get(st.svc.name),
-                                  self.rs_index.get((st.svc.name, rip, rport)),
-                                  self.timeout_s(st) * 1_000_000_000)
-        rec = SessionRecord(flow, outbound, st.svc.name, (rip, rport), local, part, entries)
-        self.by_inbound[flow] = rec
-        self.by_outbound[outbound] = rec
+        state = "SYN_RECV" if flow.protocol == K.IP_PROTO_TCP else "ESTABLISHED"
+        rec = SessionRecord(flow, outbound, st.svc.name, (rip, rport), local, part, (),
+                            ref=ref, svc_idx=self.svc_index.get(st.svc.name),
+                            rs_idx=self.rs_index.get((st.svc.name, rip, rport)), state=state)
+        rec.entries = entries = self._rec_entries(rec)
+        self._remember(rec)
         self.stats.new_sessions += 1
         return Plan(writes=list(entries), reinject=True,
                     note=f"{flow.src}:{flow.sport} -> {rip}:{rport} via {local.addr}:{local.port}")
+
+    def _remember(self, rec: SessionRecord) -> None:
+        self.by_inbound[rec.inbound] = rec
+        self.by_outbound[rec.outbound] = rec
+        self.by_ref[rec.ref.idx] = rec
+
+    def _open(self, flow: FlowKey, st: ServiceState) -> tuple[SessionRecord | None, str]:
+        """Pick a real server, a local port and a session index."""
+        try:
+            rip, rport = st.pick(flow)
+        except NoServerError:
+            self.stats.no_server += 1
+            return None, f"service {st.svc.name}: no real server with weight > 0"
+        part = self.worker_for(flow)
+        local = self.pools[part].allocate()
+        if local is None:
+            self.stats.pool_exhausted += 1
+            return None, f"partition {part}: local ports exhausted"
+        ref = self.index.allocate()
+        if ref is None:
+            self.pools[part].free(local)
+            self.stats.no_session_index += 1
+            return None, "no free session index"
+        outbound = FlowKey(flow.protocol, rip, rport, local.addr, local.port)
+        return SessionRecord(flow, outbound, st.svc.name, (rip, rport), local, part, (), ref=ref,
+                             svc_idx=self.svc_index.get(st.svc.name),
+                             rs_idx=self.rs_index.get((st.svc.name, rip, rport))), ""
+
+    # ------------------------------------------------------------ SYNPROXY
+    MAX_HELD = 3        # as LVS: the client's ACK and up to two more segments
+
+    def synproxy_ack(self, frame: bytes, ingress_port: int) -> Plan:
+        """A client ACK whose cookie the data plane accepted: open the real
+        server's side (hold entries, SYN with the client's ISN) and keep
+        the ACK (with any data) to replay once the server answers."""
+        seg = TF.parse_tcp(frame)
+        if seg is None:
+            return Plan(note="not TCP")
+        flow = FlowKey(K.IP_PROTO_TCP, seg.src, seg.sport, seg.dst, seg.dport)
+        rec = self.by_inbound.get(flow)
+        if rec is not None:
+            self.stats.duplicate_punts += 1
+            if rec.synproxy and rec.rs_isn is None and len(rec.held) < self.MAX_HELD:
+                rec.held.append((frame, ingress_port))
+                self.stats.held_packets += 1
+                return Plan(writes=list(rec.entries), note="held while the server handshake is pending")
+            if rec.rs_isn is not None:    # established meanwhile: just pass it on
+                return Plan(packets=[PacketOut(frame, ingress_port=ingress_port)], note="late punt")
+            return Plan(note="dropped: hold queue full")
+        st = self.service_for(flow)
+        if st is None:
+            self.stats.unknown_service += 1
+            return Plan(note="no such service")
+        data = TF.check_cookie(seg, self.secrets)
+        if data is None:      # e.g. a rotation between the data plane's check and ours
+            self.stats.synproxy_bad_cookie += 1
+            return Plan(note="cookie not valid")
+        rec, why = self._open(flow, st)
+        if rec is None:
+            return Plan(note=why)
+        rec.synproxy = True
+        rec.state = "SYN_RECV"
+        rec.cookie = (seg.ack - 1) & 0xFFFFFFFF
+        rec.client_isn = (seg.seq - 1) & 0xFFFFFFFF
+        rec.mss, rec.sack_ok = data.mss, data.sack_ok
+        rec.client_window = seg.window
+        rec.held = [(frame, ingress_port)]
+        rec.ingress_port = ingress_port
+        rec.entries = self._rec_entries(rec)
+        self._remember(rec)
+        self.stats.new_sessions += 1
+        self.stats.synproxy_sessions += 1
+        self.stats.held_packets += 1
+        plan = Plan(writes=list(rec.entries), note=f"synproxy {flow.src}:{flow.sport} -> "
+                    f"{rec.server[0]}:{rec.server[1]} via {rec.local.addr}:{rec.local.port}")
+        plan.packets.append(self._server_syn(rec, time.monotonic()))
+        return plan
+
+    def _server_syn(self, rec: SessionRecord, now: float) -> PacketOut:
+        rec.syn_tries += 1
+        rec.syn_at = now
+        o = rec.outbound
+        frame = TF.tcp_frame(o.dst, o.src, o.dport, o.sport, rec.client_isn, 0, K.TCP_FLAG_SYN,
+                             min(rec.client_window, 65535) or 14600,
+                             TF.syn_options(rec.mss, rec.sack_ok))
+        return PacketOut(frame, ingress_port=rec.ingress_port)
+
+    def synproxy_server(self, frame: bytes) -> Plan:
+        """A packet from the real server of a session still holding: its
+        SYN-ACK sets the sequence delta and completes both handshakes (the
+        held client ACK, translated, is the server's third packet); a RST
+        refuses the connection, so the client gets one too."""
+        seg = TF.parse_tcp(frame)
+        if seg is None:
+            return Plan(note="not TCP")
+        rec = self.by_outbound.get(FlowKey(K.IP_PROTO_TCP, seg.src, seg.sport, seg.dst, seg.dport))
+        if rec is None or not rec.synproxy:
+            return Plan(note="no such pending session")
+        if seg.flags & K.TCP_FLAG_RST:
+            plan = Plan(deletes=self._forget(rec), note="real server refused")
+            plan.packets.append(self._client_rst(rec))
+            return plan
+        syn_ack = K.TCP_FLAG_SYN | K.TCP_FLAG_ACK
+        if seg.flags & syn_ack != syn_ack or seg.ack != (rec.client_isn + 1) & 0xFFFFFFFF:
+            return Plan(note="not the SYN-ACK we wait for")
+        if rec.rs_isn is None:
+            self.stats.synproxy_established += 1
+        rec.rs_isn = seg.seq
+        rec.state = "ESTABLISHED"
+        rec.entries = self._rec_entries(rec)
+        held, rec.held = rec.held, []
+        if not held:          # a retransmitted SYN-ACK: the server lost our ACK; resend one
+            i = rec.inbound
+            held = [(TF.tcp_frame(i.src, i.dst, i.sport, i.dport, rec.client_isn + 1,
+                                  rec.cookie + 1, K.TCP_FLAG_ACK, rec.client_window), rec.ingress_port)]
+        return Plan(modifies=list(rec.entries),
+                    packets=[PacketOut(f, ingress_port=p) for f, p in held],
+                    note=f"established, delta {(rec.cookie - seg.seq) & 0xFFFFFFFF:#x}")
+
+    def _client_rst(self, rec: SessionRecord) -> PacketOut:
+        """RST to the client of a half-open SYNPROXY session: its expected
+        sequence number is the cookie + 1 (what its ACK acknowledged)."""
+        i = rec.inbound
+        return PacketOut(TF.tcp_frame(i.dst, i.src, i.dport, i.sport, rec.cookie + 1, 0,
+                                      K.TCP_FLAG_RST), ingress_port=rec.ingress_port)
+
+    def tick(self, now: float | None = None) -> Plan:
+        """Timers: SYN retries to real servers that have not answered, and
+        the reset of half-open sessions after the last retry."""
+        now = time.monotonic() if now is None else now
+        g = self.cfg.global_
+        plan = Plan()
+        for rec in [r for r in self.by_inbound.values() if r.synproxy and r.rs_isn is None]:
+            if now - rec.syn_at < g.syn_retry_interval:
+                continue
+            if rec.syn_tries <= g.syn_retries:
+                self.stats.synproxy_syn_retries += 1
+                plan.packets.append(self._server_syn(rec, now))
+            else:
+                self.stats.synproxy_half_open_reset += 1
+                plan.packets.append(self._client_rst(rec))
+                plan.deletes += self._forget(rec)
+        return plan
+
+    # ------------------------------------------------------------ TCP states
+    def tcp_event(self, idx: int, gen: int, side: int, kind: int, flags: int) -> Plan:
+        """A digest from the data plane: move the session's TCP state and
+        give its entries that state's idle timeout."""
+        rec = self.by_ref.get(idx)
+        if rec is None or rec.ref.gen != gen or rec.inbound.protocol != K.IP_PROTO_TCP:
+            return Plan(note="no such session")
+        old = rec.state
+        if kind == K.TCP_EV_FIRST_ACK:
+            if rec.state == "SYN_RECV":
+                rec.state = "ESTABLISHED"
+        elif flags & K.TCP_FLAG_RST:
+            rec.state = "CLOSE"
+        elif flags & K.TCP_FLAG_FIN:
+            client = side == 0
+            rec.state = {("SYN_RECV", True): "FIN_WAIT", ("ESTABLISHED", True): "FIN_WAIT",
+                         ("SYN_RECV", False): "CLOSE_WAIT", ("ESTABLISHED", False): "CLOSE_WAIT",
+                         ("CLOSE_WAIT", True): "LAST_ACK", ("FIN_WAIT", False): "TIME_WAIT",
+                         }.get((rec.state, client), rec.state)
+        if rec.state == old or (rec.synproxy and rec.rs_isn is None):
+            return Plan(note=f"state {old}")
+        self.stats.state_changes += 1
+        rec.entries = self._rec_entries(rec)
+        return Plan(modifies=list(rec.entries), note=f"{old} -> {rec.state}")
+
+    def _rsts(self, rec: SessionRecord) -> list[PacketOut]:
+        """RST triggers for both sides; the data plane fills each one's
+        sequence number with the last ACK that side sent (lvs.p4 SeqTrack)."""
+        i, o = rec.inbound, rec.outbound
+        to_client = TF.tcp_frame(i.dst, i.src, i.dport, i.sport, 0, 0, K.TCP_FLAG_RST)
+        to_server = TF.tcp_frame(o.dst, o.src, o.dport, o.sport, 0, 0, K.TCP_FLAG_RST)
+        return [PacketOut(to_client, K.OUT_OP_RST, rst_slot=rec.ref.idx * 2, rst_gen=rec.ref.gen),
+                PacketOut(to_server, K.OUT_OP_RST, rst_slot=rec.ref.idx * 2 + 1, rst_gen=rec.ref.gen)]
 
     def adopt(self, entries: list[Entry]) -> Plan:
         """Take over the sessions a switch already holds (a daemon restarted
@@ -228,12 +511,20 @@ class SessionManager:
             if not self.pools[part].reserve(local):
                 continue
             server = (outbound.src, outbound.sport)
+            ref = SessionRef(p.get("sess_idx", 0), p.get("sess_gen", 0))
+            if not ref.gen or not self.index.reserve(ref):
+                ref = self.index.allocate() or SessionRef()
+            delta = p.get("seq_delta") if e.action == "session_synproxy" else None
             pair = session_entries(key, outbound, self.svc_index.get(st.svc.name),
                                    self.rs_index.get((st.svc.name, *server)),
-                                   e.idle_timeout_ns or self.timeout_s(st) * 1_000_000_000)
-            rec = SessionRecord(key, outbound, st.svc.name, server, local, part, pair)
-            self.by_inbound[key] = rec
-            self.by_outbound[outbound] = rec
+                                   e.idle_timeout_ns or self.timeout_s(st) * 1_000_000_000,
+                                   ref, delta)
+            rec = SessionRecord(key, outbound, st.svc.name, server, local, part, pair, ref=ref,
+                                svc_idx=self.svc_index.get(st.svc.name),
+                                rs_idx=self.rs_index.get((st.svc.name, *server)))
+            if delta is not None:     # keep translating: cookie - rs_isn = delta
+                rec.synproxy, rec.cookie, rec.rs_isn = True, delta, 0
+            self._remember(rec)
             seen |= {key, outbound}
             plan.writes += list(pair)
         plan.deletes = [Entry(K.T_SESSION, e.match, "") for k, e in by_key.items() if k not in seen]
@@ -252,7 +543,16 @@ class SessionManager:
             return Plan(deletes=[Entry(K.T_SESSION, tuple(entry_match), "")],
                         note="stale timeout")
         self.stats.expired += 1
-        return Plan(deletes=self._forget(rec), note="expired")
+        plan = Plan(note=f"expired in {rec.state}")
+        if rec.inbound.protocol == K.IP_PROTO_TCP and rec.state in (
+                "SYN_RECV", "ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK"):
+            if rec.synproxy and rec.rs_isn is None:
+                plan.packets.append(self._client_rst(rec))
+            else:
+                plan.packets += self._rsts(rec)
+                self.stats.rst_established += 1
+        plan.deletes = self._forget(rec)
+        return plan
 
     def other_direction(self, entry_match: tuple) -> Entry | None:
         """The session's entry for the direction not named by `entry_match`."""
@@ -265,6 +565,9 @@ class SessionManager:
     def _forget(self, rec: SessionRecord) -> list[Entry]:
         self.by_inbound.pop(rec.inbound, None)
         self.by_outbound.pop(rec.outbound, None)
+        if self.by_ref.get(rec.ref.idx) is rec:
+            del self.by_ref[rec.ref.idx]
+            self.index.free(rec.ref)
         self.pools[rec.partition].free(rec.local)
         return list(rec.entries)
 

@@ -133,7 +133,7 @@ def test_punt_rate_meter_set_over_p4runtime(lb):
 
 def test_idle_timeout_frees_session(lb):
     ctl, wire, _ = lb
-    ctl.mgr.cfg = parse_config(CONFIG.replace("[global]", "[global]\ntcp_timeout = 1"))
+    ctl.mgr.cfg = parse_config(CONFIG.replace("[global]", "[global]\ntcp_timeout = 1\ntimeouts = { syn_recv = 1 }"))
     wire[CLIENT_PORT].inject(syn(44000))
     wait_sent(wire[SERVER_PORT])
     assert len(ctl.mgr.sessions()) == 1

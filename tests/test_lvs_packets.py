@@ -113,8 +113,8 @@ class Lb:
 
     def packet_out(self, frame, ingress_port):
         hdr = ((ingress_port & 0x1FF) << 7).to_bytes(2, "big")        # ingress_port + pad
-        out = (0).to_bytes(2, "big") + bytes([K.OUT_OP_PIPELINE]) + hdr
-        # packet_out: egress_port(9) pad(7) op(8) ingress_port(9) pad(7)
+        out = (0).to_bytes(2, "big") + bytes([K.OUT_OP_PIPELINE]) + hdr + bytes(5)
+        # packet_out: egress_port(9) pad(7) op(8) ingress_port(9) pad(7) rst_slot(32) rst_gen(8)
         return self.sw.process_packet(K.CPU_PORT, out + frame)
 
     def through(self, port, pkt):
@@ -339,7 +339,8 @@ def test_p4info_every_keyed_table_has_a_direct_counter(artifacts):
     assert session.idle_timeout_behavior == p4info_pb2.Table.NOTIFY_CONTROL
     cpm = {c.preamble.name: [m.name for m in c.metadata] for c in info.controller_packet_metadata}
     assert cpm["packet_in"] == ["ingress_port", "_pad0", "reason", "svc_idx", "partition"]
-    assert cpm["packet_out"] == ["egress_port", "_pad0", "op", "ingress_port", "_pad1"]
+    assert cpm["packet_out"] == ["egress_port", "_pad0", "op", "ingress_port", "_pad1",
+                                 "rst_slot", "rst_gen"]
     names = {c.preamble.alias for c in info.counters}
     assert {K.C_SERVICE_STATS, K.C_REAL_SERVER_STATS, K.C_DROP_STATS} <= names
 

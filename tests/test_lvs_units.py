@@ -173,7 +173,10 @@ def test_session_created_once_duplicates_idempotent():
     rec = mgr.sessions()[0]
     assert rec.outbound.dst in ("10.0.2.100", "10.0.2.101")
     assert partition_of(rec.local.port, 2) == rec.partition
-    assert p1.writes[0].idle_timeout_ns == 90 * 10**9
+    # a new TCP session is in SYN_RECV until the client's first ACK is reported
+    assert p1.writes[0].idle_timeout_ns == 30 * 10**9 and rec.state == "SYN_RECV"
+    p3 = mgr.tcp_event(rec.ref.idx, rec.ref.gen, 0, K.TCP_EV_FIRST_ACK, K.TCP_FLAG_ACK)
+    assert rec.state == "ESTABLISHED" and p3.modifies[0].idle_timeout_ns == 90 * 10**9
 
 
 def test_sessions_follow_weights_and_drain():

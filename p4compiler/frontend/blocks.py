@@ -264,7 +264,7 @@ class BlockMixin:
                 if isinstance(p, A.ValueProperty):
                     self.table_value_prop(d, p, inner, actions)
                 elif isinstance(p, A.EntriesProperty):
-                    if not key_types:
+                    if d.property("key") is None and p.entries:
                         self.fail(d, f"Entries cannot be specified for a table with no key {d.name}", TYPE)
                     self._in_entries = True
                     try:
@@ -363,7 +363,7 @@ class BlockMixin:
             elif ad is not None and isinstance(ap, A.ActionsProperty):
                 ref = next((a for a in ap.actions if a.name == ad.name), None)
                 if ref is not None and any(a.name == "tableonly" for a in ref.annotations):
-                    self.err(p, f"default_action: Action marked with @tableonly used as default action", TYPE)
+                    self.err(p, "default_action: Action marked with @tableonly used as default action", TYPE)
             return
         t = self.expr(p.value, scope)
         if p.name in ("size", "max_group_size", "priority", "largest_priority_wins"):

@@ -27,7 +27,7 @@ class DeclMixin:
             elif isinstance(t, T.InfInt):
                 self.err(p, f"{p.name}: actions cannot have parameters with type int", TYPE)
         if pkind in ("", "method") and isinstance(t, T.Tuple) and any(isinstance(x, T.String) for x in t.elements):
-            self.err(p.type, f"Field 'f0' of 'struct tuple_0' cannot have type 'string'", TYPE)
+            self.err(p.type, "Field 'f0' of 'struct tuple_0' cannot have type 'string'", TYPE)
         if pkind == "ctor" and p.direction:
             self.err(p, f"{p.name}: constructor parameters cannot have a direction", VALIDATE, None)
         if pkind == "ctor" and isinstance(t, T.Package):
@@ -119,8 +119,18 @@ class DeclMixin:
         self.tp.set_decl_type(d, t)
         inner = scope.child("type", d)
         self.type_params(d.type_params, inner)
+        earlier: set[str] = set()
         for f in d.fields:
             self.diags.current = f.loc
+            for ann in f.annotations:
+                # `@length(e)` of a varbit field may only name fields declared before it
+                if ann.name == "length":
+                    for x in ann.exprs:
+                        for n in x.walk():
+                            if isinstance(n, A.PathExpression) and n.path.name not in earlier and \
+                                    not inner.lookup(n.path.name):
+                                self.err(n, f"{n.path.name}: declaration not found", RESOLVE, "not-found")
+            earlier.add(f.name)
             try:
                 if isinstance(f.type, A.TypeName) and f.type.path.name == d.name and not inner.lookup_local(d.name):
                     self.fail(f.type, f"{d.name}: declaration not found", RESOLVE, "not-found")
