@@ -149,7 +149,11 @@ def parse_value(text: str | int, bitwidth: int, what: str = "value") -> int:
         elif _MAC_RE.match(t):
             v = parse_mac(t)
         elif ":" in t:
-            v = parse_ipv6(t)
+            try:
+                v = parse_ipv6(t)
+            except CodecError:
+                raise CodecError(f"{t!r} is neither a MAC address (six hex pairs) "
+                                 "nor an IPv6 address") from None
         else:
             return parse_int(t, bitwidth, what)
     except CodecError as e:

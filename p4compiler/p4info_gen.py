@@ -668,8 +668,10 @@ class P4InfoBuilder:
             d = self.types.decls.get(_ctor_type_name(e.type) or "")
             if not isinstance(d, A.ExternDeclaration):
                 return None
-            name = N.qualify(b.parent.prefix if b.parent else "", N.local_name(p)) \
-                if N.annotated_name(p) else N.qualify(b.parent.prefix if b.parent else "", prop)
+            # p4c names an extern constructed in a table property by the property's own
+            # control-plane name (`@name`, else the property name), never qualified with
+            # the enclosing control: `@name("ap") implementation = action_profile(..)` is "ap"
+            name = N.qualify("", N.local_name(p)) if N.annotated_name(p) else prop
             blk = Block("extern", d, name, e, b)
             return blk, name, True, p
         if isinstance(e, A.PathExpression):
@@ -965,7 +967,10 @@ class P4InfoBuilder:
 
     def add_action_profile(self, b: Block, name: str, node: Any, tables: list[Block]) -> None:
         msg = self.p4info.action_profiles.add()
-        self.preamble(msg, P4IdPrefix.ACTION_PROFILE, name, node)
+        self.preamble(msg, P4IdPrefix.ACTION_PROFILE, name, node, annotations=[])
+        # the selector annotations become fields of the message, not listed annotations
+        self.annotate(msg.preamble, getattr(node, "annotations", ()),
+                      skip=("max_group_size", "selector_size_semantics", "max_member_weight"))
         for t in tables:
             msg.table_ids.append(self.id_of(P4IdPrefix.TABLE, t.prefix))
         args = [a.expr for a in getattr(b.node, "args", [])]

@@ -786,8 +786,11 @@ class Parser:
         # BNF: typedefDeclaration : optAnnotations TYPEDEF typeRef name
         # BNF:                    | optAnnotations TYPEDEF derivedTypeDeclaration name
         # BNF:                    | optAnnotations TYPE typeRef name
-        # BNF:                    | optAnnotations TYPE derivedTypeDeclaration name
+        # (p4c's grammar has no `TYPE derivedTypeDeclaration name`: `type struct {...} T;`
+        # is its "syntax error, unexpected STRUCT")
         newtype = self.advance().kind == "TYPE"
+        if newtype and self.at("HEADER", "HEADER_UNION", "STRUCT", "ENUM"):
+            self.error()
         if self.at("HEADER", "HEADER_UNION", "STRUCT", "ENUM", "@"):
             inner_anns = self.parse_opt_annotations()
             typ: A.Type | A.Declaration = self.parse_derived_type_declaration(inner_anns)

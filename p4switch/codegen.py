@@ -336,6 +336,9 @@ class CodeGen:
         self.cur_params: int | None = 0     # parameters of the action being generated
         self.extra_lines: list[str] = []
         self.direct_parsers: dict[str, str] = {}   # parser fn -> its only state fn
+        self.direct_ctx: dict[str, tuple] = {}      # parser fn -> (parser, state names, inline ctx)
+        self.node_ret_fmt: str | None = None        # see node_ret
+        self.pipeline_ctx: dict[str, dict] = {}     # pipeline name -> node inline ctx
 
     # ------------------------------------------------------------ utilities
     def const(self, obj: Any, prefix: str = "c") -> str:
@@ -639,21 +642,32 @@ class CodeGen:
             need(1)
             base, h, rep = self.header_ref(a[0])
             voff = rep.valid_slot - rep.base
-            t = self.fresh("h")
-            w(ind, f"{t} = {base}")
-            w(ind, f"if not P[{t} + {voff}]:")
+            if h is not None:       # static header: literal slots
+                t = str(h.base)
+                w(ind, f"if not P[{h.valid_slot}]:")
+            else:
+                t = self.fresh("h")
+                w(ind, f"{t} = {base}")
+                w(ind, f"if not P[{t} + {voff}]:")
             nf = rep.valid_slot - rep.base
-            w(ind + 1, f"P[{t}:{t} + {nf}] = {self.const([0] * nf, 'z')}")
+            if h is not None:
+                w(ind + 1, f"P[{h.base}:{h.base + nf}] = {self.const([0] * nf, 'z')}")
+            else:
+                w(ind + 1, f"P[{t}:{t} + {nf}] = {self.const([0] * nf, 'z')}")
             self.set_valid_code(w, ind + 1, t, h, rep)
             w(ind + 1, f"K.length += {rep.nbytes}")
         elif op == "remove_header":
             need(1)
             base, h, rep = self.header_ref(a[0])
             voff = rep.valid_slot - rep.base
-            t = self.fresh("h")
-            w(ind, f"{t} = {base}")
-            w(ind, f"if P[{t} + {voff}]:")
-            w(ind + 1, f"P[{t} + {voff}] = 0")
+            if h is not None:       # static header: literal slot
+                w(ind, f"if P[{h.valid_slot}]:")
+                w(ind + 1, f"P[{h.valid_slot}] = 0")
+            else:
+                t = self.fresh("h")
+                w(ind, f"{t} = {base}")
+                w(ind, f"if P[{t} + {voff}]:")
+                w(ind + 1, f"P[{t} + {voff}] = 0")
             w(ind + 1, f"K.length -= {rep.nbytes}")
         elif op in ("mark_to_drop", "drop"):
             sm = self.env["std"]
@@ -666,7 +680,7 @@ class CodeGen:
             self.set_valid_code(w, ind, base, h, rep)
         elif op == "exit":
             w(ind, "K.exit = True")
-            w(ind, "return")
+            w(ind, self.node_ret("None") if self.node_ret_fmt else "return")
         elif op == "no_op":
             w(ind, "pass")
         elif op in ("clone_ingress_pkt_to_egress", "clone_egress_pkt_to_egress"):
@@ -1088,6 +1102,12 @@ class CodeGen:
                 if t.next_state is not None:
                     preds[t.next_state] = preds.get(t.next_state, 0) + 1
         inline = {n for n, c in preds.items() if c == 1 and n != prs.init_state}
+        dag = self.small_parse_dag(prs)
+        if dag is not None:
+            # acyclic and small: every reachable state is generated inline at
+            # each place that reaches it (a state with several predecessors is
+            # duplicated), so the whole parser is one function
+            inline = dag - {prs.init_state}
         ctx = {"inline": inline, "active": set(), "states": prs.states}
         for st in prs.states.values():
             if st.name not in inline:
@@ -1098,8 +1118,8 @@ class CodeGen:
         w(0, f"def {fname}(P, K, b):")
         w(1, f"K.err = {self.codes['NoError']}")
         outside = [n for n in prs.states if n not in inline]
-        if (prs.init_state and outside == [prs.init_state]
-                and preds.get(prs.init_state, 0) == 0):
+        if dag is not None or (prs.init_state and outside == [prs.init_state]
+                               and preds.get(prs.init_state, 0) == 0):
             # Every other state is inlined into the start state and nothing
             # loops back to it, so the start state's function is the whole
             # parser: it always returns (None, offset). No state-machine loop.
@@ -1109,6 +1129,7 @@ class CodeGen:
             w(2, "K.err = e.code")
             w(0, "")
             self.direct_parsers[fname] = init
+            self.direct_ctx[fname] = (prs, names, ctx)
             return fname
         w(1, f"s = {init}")
         w(1, "o = 0")
@@ -1123,6 +1144,51 @@ class CodeGen:
         w(2, "K.err = e.code")
         w(0, "")
         return fname
+
+    MAX_PARSE_COPIES = 64     # generated state bodies when duplicating a DAG parser
+    MAX_PARSE_DEPTH = 30      # longest state path (each may nest one level deeper)
+
+    def small_parse_dag(self, prs: Parser) -> set | None:
+        """The states reachable from the start state if they form an acyclic
+        graph (no transition back to any state on the path, the start state
+        included) whose full expansion -- one copy of a state per path that
+        reaches it -- stays within MAX_PARSE_COPIES bodies and
+        MAX_PARSE_DEPTH states deep; else None."""
+        init = prs.init_state
+        if not init or init not in prs.states:
+            return None
+        order: list[str] = []
+        state: dict[str, int] = {}          # 1 on the DFS stack, 2 done
+        stack = [(init, iter(prs.states[init].transitions))]
+        state[init] = 1
+        while stack:
+            name, it = stack[-1]
+            for t in it:
+                nxt = t.next_state
+                if nxt is None:
+                    continue
+                if nxt not in prs.states or state.get(nxt) == 1:
+                    return None             # unknown state or a loop
+                if nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(prs.states[nxt].transitions)))
+                    break
+            else:
+                stack.pop()
+                state[name] = 2
+                order.append(name)
+        order.reverse()                     # topological order
+        copies = dict.fromkeys(order, 0)
+        depth = dict.fromkeys(order, 0)
+        copies[init] = 1
+        for name in order:
+            for t in prs.states[name].transitions:
+                if t.next_state is not None:
+                    copies[t.next_state] += copies[name]
+                    depth[t.next_state] = max(depth[t.next_state], depth[name] + 1)
+        if sum(copies.values()) > self.MAX_PARSE_COPIES or max(depth.values()) > self.MAX_PARSE_DEPTH:
+            return None
+        return set(order)
 
     def extract_code(self, w: _Writer, ind: int, tgt, vl_expr: Expr | None):
         kind, obj = tgt
@@ -1322,7 +1388,13 @@ class CodeGen:
                 body = ind + 1
             self.state_body(w, ctx["states"][nxt], names, body, ctx)
             return
-        line = f"return ({names[nxt]}, o)" if nxt is not None else "return (None, o)"
+        accept = ctx.get("accept") if ctx is not None else None
+        if accept is not None:      # generating the parser inline (parse_full_lines)
+            if nxt is not None:     # cannot happen for a direct parser; be safe
+                ctx["failed"] = True
+            line = accept
+        else:
+            line = f"return ({names[nxt]}, o)" if nxt is not None else "return (None, o)"
         w(ind, f"if {cond}: {line}" if cond is not None else line)
 
     # ------------------------------------------------------------ fused entry points
@@ -1343,7 +1415,21 @@ class CodeGen:
         self.emit_lines(w, 1, "{}")
         w(0, "")
 
-    def parse_full_lines(self, w: _Writer, ind: int, result: str, fresh: bool = False):
+    def inline_parser_text(self, parse_fn: str) -> str | None:
+        """A direct parser's states as loop-body text (indentation 0) whose
+        accept is `K.off = o; break`, for the engine's fused function; None if
+        the parser cannot be generated that way."""
+        if parse_fn not in self.direct_ctx:
+            return None
+        prs, names, ctx = self.direct_ctx[parse_fn]
+        c2 = {"inline": ctx["inline"], "active": set(), "states": ctx["states"],
+              "accept": "K.off = o; break", "failed": False}
+        w = _Writer()
+        self.state_body(w, prs.states[prs.init_state], names, 0, c2)
+        return None if c2["failed"] else w.text()
+
+    def parse_full_lines(self, w: _Writer, ind: int, result: str, fresh: bool = False,
+                         inline: bool = False):
         """Parser + checksum verification on (P, K, b); sets parser_error and
         checksum_error and leaves in `result` whether either went wrong.
 
@@ -1360,7 +1446,15 @@ class CodeGen:
                 and (pe is None or tpl[pe.slot] == 0) and (ce is None or tpl[ce.slot] == 0)):
             w(ind, f"{result} = False")
             w(ind, "try:")
-            w(ind + 1, f"K.off = {self.direct_parsers[parse_fn]}(P, K, b, 0)[1]")
+            body = self.inline_parser_text(parse_fn) if inline else None
+            if body is not None:    # the parser's states right here: no call at all
+                w(ind + 1, "o = 0")
+                w(ind + 1, "while True:     # left by `break` on accept")
+                for ln in body.splitlines():
+                    if ln.strip():
+                        w(ind + 2, ln)
+            else:
+                w(ind + 1, f"K.off = {self.direct_parsers[parse_fn]}(P, K, b, 0)[1]")
             w(ind, "except ParserError as e:")
             w(ind + 1, "K.err = e.code")
             if pe is not None:
@@ -1459,6 +1553,7 @@ class CodeGen:
                     sites[nxt] = sites.get(nxt, 0) + 1
         inline = {n for n, c in sites.items() if c == 1 and n != pl.init_table and n in fnames}
         ctx = {"pl": pl, "fnames": fnames, "inline": inline, "active": set()}
+        self.pipeline_ctx[pl.name] = ctx
         for n in fnames:
             if n in inline:
                 continue
@@ -1466,6 +1561,21 @@ class CodeGen:
             self.node_body(w, 1, n, ctx)
             w(0, "")
         return fnames[pl.init_table] if pl.init_table is not None else "None"
+
+    def pipeline_start_text(self, name: str) -> str | None:
+        """The start node of pipeline `name` as loop-body text (indentation
+        0) that leaves the next node to run in `node` and breaks, for the
+        engine's fused function (saves the start node's call)."""
+        ctx = self.pipeline_ctx.get(name)
+        if ctx is None or ctx["pl"].init_table is None:
+            return None
+        w = _Writer()
+        self.node_ret_fmt = "node = {}; break"
+        try:
+            self.node_body(w, 0, ctx["pl"].init_table, {**ctx, "active": set()})
+        finally:
+            self.node_ret_fmt = None
+        return w.text()
 
     def node_sites(self, pl: Pipeline, n: str) -> list:
         """The successors of node `n`, once per place the generated code names
@@ -1491,11 +1601,19 @@ class CodeGen:
         """Continue with node `nxt`: its body inline if it is reached from
         here only (and nesting stays shallow), else return its function."""
         if nxt is None:
-            w(ind, "return None")
+            w(ind, self.node_ret("None"))
         elif nxt in ctx["inline"] and nxt not in ctx["active"] and ind < 40:
             self.node_body(w, ind, nxt, ctx)
         else:
-            w(ind, f"return {ctx['fnames'][nxt]}")
+            w(ind, self.node_ret(ctx['fnames'][nxt]))
+
+    def node_ret(self, nxt: str) -> str:
+        """How node code hands over to the next node: `return nd` in a node
+        function; `node = nd; break` when inlined into the engine's fused
+        function (inside a one-pass loop, see pipeline_start_text)."""
+        if self.node_ret_fmt is None:
+            return f"return {nxt}"
+        return self.node_ret_fmt.format(nxt)
 
     def node_body(self, w: _Writer, ind: int, n: str, ctx: dict):
         pl = ctx["pl"]
@@ -1508,7 +1626,7 @@ class CodeGen:
         elif n in pl.action_calls:
             c = pl.action_calls[n]
             w(ind, f"{self.const(c.action, 'a')}.fn(P, (), K)")
-            w(ind, "if K.exit: return None")
+            w(ind, f"if K.exit: {self.node_ret('None')}")
             self.node_goto(w, ind, c.next_node, ctx)
         else:
             self.gen_table(w, ind, pl.tables[n], ctx)
@@ -1568,7 +1686,7 @@ class CodeGen:
             w(i, "if a is not None: a.fn(P, d, K)")
             self.g["_member"] = _member_of
         if can_exit:
-            w(i, "if K.exit: return None")
+            w(i, f"if K.exit: {self.node_ret('None')}")
         nt = t.next_tables
         goto = self.node_goto
         if "__HIT__" in nt or "__MISS__" in nt:
@@ -1598,6 +1716,13 @@ class CodeGen:
                 goto(w, i, t.base_default_next, ctx)
 
     def selector_fn(self, prof) -> str:
+        key = ("selector", id(prof))
+        if key in self.consts:      # one function per selector, however often it is generated
+            return self.consts[key]
+        self.consts[key] = self._selector_fn(prof)
+        return self.consts[key]
+
+    def _selector_fn(self, prof) -> str:
         calc = Calculation(f"{prof.name}.selector", prof.id, prof.selector_algo,
                            [CalcInput("field", field=f) for f in prof.selector_inputs])
         return self.calc_fn(calc)
@@ -1615,6 +1740,14 @@ class CodeGen:
         main = parsers.get("parser") or next(iter(parsers.values()), None)
         self.gen_entry_points(main, self.env.get("std_all", {}))
         starts = {name: self.gen_pipeline(pl) for name, pl in prog.pipelines.items()}
+        # code the engine's fused function inlines; generated before the module
+        # is compiled, since it may add helper functions (extra_lines)
+        texts = {
+            "parse_full_text": self.text_of(self.parse_full_lines, "bad", True, True),
+            # the fused function keeps the packet in `b` (K.buf is b there)
+            "emit_text": self.text_of(self.emit_lines, "[(es, {})]", "b[K.off:]"),
+            "pipeline_start_text": {n: self.pipeline_start_text(n) for n in prog.pipelines},
+        }
         src = self.w.text() + "\n".join(self.extra_lines) + "\n"
         try:
             code = compile(src, "<p4sw-generated>", "exec")
@@ -1633,9 +1766,7 @@ class CodeGen:
             "parse_full": self.g["parse_full"],
             "emit": self.g["emit"],
             "globals": self.g,
-            "parse_full_text": self.text_of(self.parse_full_lines, "bad", True),
-            # for the fused function: it keeps the packet in `b` (K.buf is b there)
-            "emit_text": self.text_of(self.emit_lines, "[(es, {})]", "b[K.off:]"),
+            **texts,
             "source": src,
             "calculations": self.calc_algos,
         }

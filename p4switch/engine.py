@@ -218,23 +218,38 @@ class Engine:
         self.process_packet = ns["process_packet"]
 
     @staticmethod
-    def _touches(source: str, slots: set[int]) -> bool:
-        """Whether code may access any of `slots` (any computed PHV index counts)."""
+    def _phv_accesses(source: str) -> set[int] | None:
+        """Every PHV slot generated code names (`P[12]`, `P[3:8]`), or None if
+        some access has a computed index (stacks, header copies): then any
+        slot may be touched."""
         import re
+        # P handed to a runtime helper (stacks, varbit headers): slots not visible here
+        if re.search(r"\b(_push|_pop|_extract_vl|_ser_vl)\(P\b", source):
+            return None
+        used: set[int] = set()
         for i in re.findall(r"P\[([^\]]*)\]", source):
             i = i.strip()
-            if not i.isdigit() or int(i) in slots:
-                return True
-        return False
+            if i.isdigit():
+                used.add(int(i))
+                continue
+            lo, sep, hi = i.partition(":")
+            if sep and lo.strip().isdigit() and hi.strip().isdigit():
+                used.update(range(int(lo), int(hi)))
+                continue
+            return None
+        return used
 
-    @staticmethod
-    def _may_write(source: str, slot: int) -> bool:
-        """Whether generated code may store into PHV slot `slot`: a literal
-        `P[slot] =`, or any PHV access with a computed index (conservative)."""
-        import re
-        if f"P[{slot}] =" in source:
-            return True
-        return any(not i.strip().isdigit() for i in re.findall(r"P\[([^\]]*)\]", source))
+    @classmethod
+    def _touches(cls, source: str, slots: set[int]) -> bool:
+        """Whether code may access any of `slots`."""
+        used = cls._phv_accesses(source)
+        return used is None or bool(used & slots)
+
+    @classmethod
+    def _may_write(cls, source: str, slot: int) -> bool:
+        """Whether generated code may store into PHV slot `slot` (conservative:
+        any access to it, or any computed index)."""
+        return cls._touches(source, {slot})
 
     def _find_unobservable(self, source: str, prog) -> set[int]:
         """Standard-metadata timestamp slots no generated code, field list or
@@ -242,11 +257,9 @@ class Engine:
         skipped without any visible difference. Conservative: if any PHV
         access in the generated code has a computed index (stacks, header
         copies), nothing is skipped."""
-        import re
-        idx = re.findall(r"P\[([^\]]*)\]", source)
-        if any(not i.strip().isdigit() for i in idx):
+        used = self._phv_accesses(source)
+        if used is None:
             return set()
-        used = {int(i) for i in idx}
         for fl in prog.field_lists.values():
             used.update(f.slot for f in fl.fields)
         for ll in prog.learn_lists.values():
@@ -257,6 +270,22 @@ class Engine:
             if f is not None and f.slot not in used:
                 out.add(f.slot)
         return out
+
+    def _pipeline_lines(self, L: list, name: str, start, start_name: str):
+        """Run a pipeline in the fused function: its start node's code inline
+        (one pass of a loop, leaving the next node in `node`), then the
+        remaining nodes by call."""
+        if start is None:
+            return
+        text = (self._gen.get("pipeline_start_text") or {}).get(name)
+        pl_start = getattr(start, "__name__", None)
+        if text is not None and pl_start is not None:
+            L.append("        while True:     # one pass: the start node, inline")
+            L += ["            " + ln for ln in text.splitlines() if ln.strip()]
+        else:
+            L.append(f"        node = {start_name}")
+        L.append("        while node is not None:")
+        L.append("            node = node(P, K)")
 
     def _fast_source(self) -> str:
         """Source of the fused per-packet function: ingress metadata, parser,
@@ -271,12 +300,12 @@ class Engine:
              "    if type(data) is not bytes:",
              "        data = bytes(data)",
              "    _cnt[0] += 1",
-             "    n = len(data)",
+             "    plen = len(data)",
              "    P = _tpl[:]",
-             "    K = _new(_Ctx)          # PacketCtx(data, n, n) without the __init__ frame",
+             "    K = _new(_Ctx)          # PacketCtx(data, plen, plen) without the __init__ frame",
              "    K.buf = data",
-             "    K.length = n",
-             "    K.ingress_len = n",
+             "    K.length = plen",
+             "    K.ingress_len = plen",
              "    try:"]
 
         def put(ind, name, value_code, skip_zero=False):
@@ -290,7 +319,7 @@ class Engine:
             L.append(" " * ind + f"P[{f.slot}] = {code}")
 
         put(8, "ingress_port", "port")
-        put(8, "packet_length", "n")
+        put(8, "packet_length", "plen")
         put(8, "ingress_global_timestamp", "int((_mono() - _t0) * 1e6)")
         put(8, "instance_type", str(PKT_NORMAL), skip_zero=True)
         ptext = self._gen.get("parse_full_text")
@@ -301,10 +330,7 @@ class Engine:
         else:
             L.append("        if _parse_full(P, K, data):")
         L.append("            _count_parse(K, P)")
-        if self._ingress is not None:
-            L.append("        node = _ING")
-            L.append("        while node is not None:")
-            L.append("            node = node(P, K)")
+        self._pipeline_lines(L, "ingress", self._ingress, "_ING")
         if "K.exit = True" in src:
             L.append("        K.exit = False")
         L.append(f"        es = P[{self._s_es}]")
@@ -312,7 +338,7 @@ class Engine:
         L.append(f"        if K.tm{mg} or es == {self._drop_m}:")
         L.append("            inq = []")
         L.append("            egq = []")
-        L.append(f"            _after_ingress(P, K, (data, port, {PKT_NORMAL}, None, n), inq, egq)")
+        L.append(f"            _after_ingress(P, K, (data, port, {PKT_NORMAL}, None, plen), inq, egq)")
         L.append("            return _drain(inq, egq, [])")
         if self._s_it is not None and (self._may_write(src, self._s_it)
                                        or self._template[self._s_it] != PKT_NORMAL):
@@ -334,10 +360,7 @@ class Engine:
             put(8, "egress_spec", str(self._drop_p1))
             put(8, "packet_length", "K.length")
             put(8, "egress_global_timestamp", "int((_mono() - _t0) * 1e6)")
-        if self._egress is not None:
-            L.append("        node = _EG")
-            L.append("        while node is not None:")
-            L.append("            node = node(P, K)")
+        self._pipeline_lines(L, "egress", self._egress, "_EG")
         if self._egress is not None or (self._drop_p1 & self._es_mask) == self._drop_m:
             L.append(f"        if not K.tm and P[{self._s_es}] != {self._drop_m}:")
         else:   # no egress code: nothing can set a flag or egress_spec

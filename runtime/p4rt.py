@@ -93,6 +93,9 @@ class P4RuntimeClient:
         self.channel = grpc.insecure_channel(addr)
         self.stub = pb_grpc.P4RuntimeStub(self.channel)
         self._stream = None
+        # while connect() waits for its arbitration answer, a StreamError (e.g.
+        # NOT_FOUND for an unknown device id) is that answer: fail fast with it
+        self._awaiting_arbitration = False
 
     # ------------------------------------------------------------ session
     def connect(self) -> None:
@@ -114,11 +117,14 @@ class P4RuntimeClient:
         m = pb.StreamMessageRequest()
         m.arbitration.device_id = self.device_id
         m.arbitration.election_id.high, m.arbitration.election_id.low = self.election_id
+        self._awaiting_arbitration = True
         self._out.put(m)
         try:
             arb = self._arb.get(timeout=self.timeout)
         except queue.Empty:
             raise P4RuntimeClientError("arbitration", "DEADLINE_EXCEEDED", "no answer") from None
+        finally:
+            self._awaiting_arbitration = False
         if isinstance(arb, Exception):
             raise arb
         if arb.status.code != 0:
@@ -149,13 +155,15 @@ class P4RuntimeClient:
             self._digest(m.digest)
         elif kind == "error":
             self.events.put(m.error)
+            if self._awaiting_arbitration:
+                self._arb.put(P4RuntimeClientError("arbitration", _code_name(m.error.canonical_code),
+                                                   m.error.message))
 
     def _digest(self, dl: Any) -> None:
         """Queue each sample and ack the list at once (so a later identical
         sample, e.g. a second FIN, is reported again)."""
         idx = self._need()
-        info = next((d for d in idx.entities(EntityKind.DIGEST).values()
-                     if d.preamble.id == dl.digest_id), None)
+        info = idx.entities(EntityKind.DIGEST).find(dl.digest_id)
         ack = pb.StreamMessageRequest()
         ack.digest_ack.digest_id = dl.digest_id
         ack.digest_ack.list_id = dl.list_id
@@ -320,6 +328,25 @@ class P4RuntimeClient:
             codes = " ".join(_code_name(c) for c, _ in errs if c)
             raise P4RuntimeClientError("Write", e.code().name, f"{e.details() or ''} {codes}",
                                        details) from None
+
+    def write_updates(self, updates: list[Any]) -> None:
+        """One Write of ready-made ``p4.v1.Update`` messages (any entity kind,
+        CONTINUE_ON_ERROR), for loaders that build their own entities (e.g.
+        topologies.tutorial_p4rt).  No retries.  On failure the raised error's
+        ``update_errors`` holds (canonical code, message) per update, in request
+        order (empty when the server sent no details)."""
+        req = pb.WriteRequest(device_id=self.device_id)
+        req.election_id.high, req.election_id.low = self.election_id
+        req.updates.extend(updates)
+        try:
+            self.stub.Write(req, timeout=self.timeout)
+        except grpc.RpcError as e:
+            errs = _update_errors(e)
+            err = P4RuntimeClientError("Write", e.code().name, e.details() or "",
+                                       [f"update {i}: {_code_name(c)}: {m}"
+                                        for i, (c, m) in enumerate(errs) if c])
+            err.update_errors = errs
+            raise err from None
 
     def set_meter(self, m: MeterRate) -> None:
         """Configure one cell of an indexed meter (rate 0: reset to unconfigured)."""

@@ -80,6 +80,53 @@ for i in range(3):
 '''
 
 
+# A SYN flood from the client namespace (tests and bench): raw frames on
+# eth0, source addresses cycling through 10.0.1.100-10.0.1.199 (the client
+# subnet of this topology, never anything else), 20 source ports each,
+# fixed ISNs 12345..12364, for argv[1] seconds at argv[5] packets/s (0: as
+# fast as the socket takes them). argv: seconds, dst MAC, src MAC, VIP, pps.
+# Prints the number of frames sent.
+SYN_FLOOD_SCRIPT = r'''
+import socket, struct, sys, time
+dur = float(sys.argv[1]); pps = float(sys.argv[5])
+dst_mac = bytes.fromhex(sys.argv[2].replace(":", ""))
+src_mac = bytes.fromhex(sys.argv[3].replace(":", ""))
+vip = socket.inet_aton(sys.argv[4])
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+frames = []
+for i in range(100):
+    src = socket.inet_aton("10.0.1.%d" % (100 + i))
+    for j in range(20):
+        sport = 20000 + i * 20 + j
+        tcp = struct.pack("!HHIIBBHHH", sport, 80, 12345 + j, 0, 0x50, 0x02, 1024, 0, 0)
+        tcp = tcp[:16] + struct.pack("!H", csum(src + vip + struct.pack("!BBH", 0, 6, 20) + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0, src, vip)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        frames.append(dst_mac + src_mac + b"\x08\x00" + ip + tcp)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+s.setblocking(False)
+n = 0
+t0 = time.monotonic()
+end = t0 + dur
+while time.monotonic() < end:
+    if pps and n > (time.monotonic() - t0) * pps:
+        time.sleep(0.001)
+        continue
+    k = n % len(frames)
+    for f in frames[k:k + 50]:
+        try:
+            s.send(f); n += 1
+        except BlockingIOError:
+            time.sleep(0.0005)
+print(n)
+'''
+
+
 def mac(node: str) -> str:
     return {"client": "02:00:00:00:01:02", "rs1": "02:00:00:00:02:11", "rs2": "02:00:00:00:02:12",
             "rs3": "02:00:00:00:02:13"}[node]
@@ -97,9 +144,15 @@ def build_topology(program: str) -> Topology:
     return t
 
 
-def config_text(weights: dict[str, int], tcp_timeout: int = 90, with_rs3: bool = True) -> str:
+#: a SYNPROXY service whose real server never answers (its SYNs are dropped
+#: in rs1 by an nftables rule the tests add): the half-open case
+DEAD_PORT, DEAD_RS_PORT = 81, 9999
+
+
+def config_text(weights: dict[str, int], tcp_timeout: int = 90, with_rs3: bool = True,
+                synproxy: bool = False, extra_global: tuple[str, ...] = ()) -> str:
     lines = ["[global]", "fullnat = true", "icmp_echo = true", f"tcp_timeout = {tcp_timeout}",
-             "udp_timeout = 30", "workers = 2", "",
+             "udp_timeout = 30", "workers = 2", *extra_global, "",
              "[[interface]]", "port = 1", f'mac = "{LB_MAC.format(1)}"', 'ip = "10.0.1.1"', ""]
     for rs, port in RS_PORTS.items():
         lines += ["[[interface]]", f"port = {port}", f'mac = "{LB_MAC.format(port)}"',
@@ -111,11 +164,16 @@ def config_text(weights: dict[str, int], tcp_timeout: int = 90, with_rs3: bool =
     lines += ["[local]", f'addresses = ["{LIP}"]', "port_range = [5000, 65535]", ""]
     for name, port, proto, rport in (("web", 80, "tcp", HTTP_PORT), ("dns", 53, "udp", UDP_PORT)):
         lines += ["[[service]]", f'name = "{name}"', f'vip = "{VIP}"', f"port = {port}",
-                  f'protocol = "{proto}"', 'scheduler = "wrr"', ""]
+                  f'protocol = "{proto}"', 'scheduler = "wrr"',
+                  *(["synproxy = true"] if synproxy and proto == "tcp" else []), ""]
         for rs, w in weights.items():
             if rs == "rs3" and not with_rs3:
                 continue
             lines += ["[[service.server]]", f'ip = "{RS_IPS[rs]}"', f"port = {rport}", f"weight = {w}", ""]
+    if synproxy:
+        lines += ["[[service]]", 'name = "dead"', f'vip = "{VIP}"', f"port = {DEAD_PORT}",
+                  'protocol = "tcp"', "synproxy = true", "",
+                  "[[service.server]]", f'ip = "{RS_IPS["rs1"]}"', f"port = {DEAD_RS_PORT}", ""]
     return "\n".join(lines)
 
 
@@ -124,7 +182,8 @@ class LvsDemo:
     removes everything, also after a failure half-way."""
 
     def __init__(self, out: str | Path = "build", weights: dict[str, int] | None = None,
-                 tcp_timeout: int = 90, with_rs3: bool = True, daemon_log_level: str = "warning"):
+                 tcp_timeout: int = 90, with_rs3: bool = True, daemon_log_level: str = "warning",
+                 synproxy: bool = False, extra_global: tuple[str, ...] = ()):
         from runtime.artifacts import compile_lvs
         from topologies.runner import NetnsTopology
         self.art = compile_lvs(out)
@@ -133,7 +192,7 @@ class LvsDemo:
         self.net = NetnsTopology(self.topo, p4sw_args=["--cpu-port", "255",
                                                        "--grpc-server-addr", GRPC_ADDR])
         self.procs: list[subprocess.Popen] = []
-        self.config_text = config_text(self.weights, tcp_timeout, with_rs3)
+        self.config_text = config_text(self.weights, tcp_timeout, with_rs3, synproxy, extra_global)
         self.log_level = daemon_log_level
 
     def start(self) -> "LvsDemo":

@@ -12,7 +12,10 @@ Layout of one run (prefix ``p4ab12``, unique per run):
 * each switch is one ``p4sw`` process started inside its namespace (by pid:
   ``ip netns exec`` execs, so the pid we get is the switch's) with its ports,
   the runtime JSON turned into ``--cli-commands``, ``--thrift-port 9090`` on
-  the namespace's own loopback, and a ready file we wait for;
+  the namespace's own loopback, and a ready file we wait for; a switch node's
+  ``p4sw_args`` attribute (list) is appended to its own command line (e.g.
+  ``--grpc-server-addr unix:/path --device-id N``: a unix socket lives in the
+  file system, so a P4Runtime client in the root namespace reaches it);
 * `stop()` (also on any start-up failure, and from the context manager)
   signals each switch by pid, then deletes every namespace of the run.
 """
@@ -149,7 +152,8 @@ class NetnsTopology:
         for p, iface in ports.items():
             argv += ["-i", f"{p}@{iface}"]
         argv += ["--thrift-port", str(THRIFT_PORT), "--cli-commands", str(cmd_file),
-                 "--ready-file", str(ready), "--log-file", str(log_path), *self.p4sw_args]
+                 "--ready-file", str(ready), "--log-file", str(log_path), *self.p4sw_args,
+                 *attrs.get("p4sw_args", [])]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         out = open(self.workdir / f"{sw}.out", "wb")

@@ -9,6 +9,7 @@ from typing import Any
 from .. import ast as A
 from .. import types as T
 from .base import _UNK, _VOID, LATE, TYPE, _args_named
+from .exprs import has_default_values
 from .scope import Scope
 from .typed import BuiltinDecl
 
@@ -91,6 +92,11 @@ class CallMixin:
             if len(targs) != len(ft.type_params):
                 self.fail(e, f"{self.show(e)}: {name} has {len(ft.type_params)} type parameter(s), but "
                              f"{len(targs)} type argument(s) were supplied", TYPE)
+            generic = {p.name for p in ft.params if isinstance(p.type, T.TypeVar)}
+            for i, a in enumerate(e.args):
+                pname = a.name or (ft.params[i].name if i < len(ft.params) else None)
+                if pname in generic and has_default_values(a.expr):
+                    self.fail(e, f"Default values {{...}} cannot be used in method call expression {name}", TYPE)
             sub = {id(tv): a for tv, a in zip(ft.type_params, targs)}
             ft = T.Function(ft.name, [], [self.subst_param(p, sub) for p in ft.params],
                             self.subst(ft.ret, sub), ft.decl, ft.kind)
@@ -222,6 +228,8 @@ class CallMixin:
                 if p.direction in ("in", ""):
                     self.fail(a.expr, "_: Don't care argument only allowed for out parameters", TYPE)
                 continue
+            if isinstance(pt, T.TypeVar) and has_default_values(a.expr):
+                self.fail(where, f"Default values {{...}} cannot be used in method call expression {name}", TYPE)
             exp = self.subst(pt, bindings) if tvids else pt
             exp_ctx = exp if not self._has_tv(exp, tvids) else None
             at = self.expr(a.expr, scope, exp_ctx)

@@ -273,6 +273,11 @@ class DeclMixin:
                 self.err(m, f"Duplicate declaration of {m.name}: previous declaration at {sigs[key].loc}",
                          VALIDATE, "duplicate")
             sigs[key] = m
+            same = [o for o in d.methods if o is not m and o.name == m.name and m.name != d.name
+                    and len(o.params) == len(m.params)]
+            if same and d.methods.index(same[0]) < d.methods.index(m) and tuple(p.name for p in same[0].params) != key[1]:
+                # p4c resolves overloads by arity alone: two same-arity methods can never be told apart
+                self.err(None, f"Ambiguous method {m.name} with {len(m.params)} parameters", TYPE)
             for p in m.params:
                 if isinstance(p.type, A.TypeName) and p.type.path.name == d.name and not d.type_params:
                     self.err(m, f"Self-referencing types not supported: '{d.name}' within '{d.name}'", TYPE, "unsupported")
@@ -376,12 +381,20 @@ class DeclMixin:
         ps = self.params(d.params, inner, None, "apply")
         return cls(d.name, tvs, ps, [], d)
 
+    def _no_default_params(self, d: Any, what: str) -> None:
+        """p4c: a parser/control *type* cannot give its apply parameters default values (an
+        instance's arguments are bound by the package, which could not see them)."""
+        for p in d.params:
+            if p.default is not None:
+                self.fail(p, f"{p.name}: {what} type declarations cannot have parameters with default values", TYPE)
+
     def decl_ParserTypeDeclaration(self, d: A.ParserTypeDeclaration, scope: Scope) -> None:
         self._check_dup(d, scope)
         inner = scope.child("type", d)
         t = self._callable_type(d, T.Parser, scope, inner)
         self.tp.set_decl_type(d, t)
         self.add(scope, d.name, d)
+        self._no_default_params(d, "parser")
 
     def decl_ControlTypeDeclaration(self, d: A.ControlTypeDeclaration, scope: Scope) -> None:
         self._check_dup(d, scope)
@@ -389,6 +402,7 @@ class DeclMixin:
         t = self._callable_type(d, T.Control, scope, inner)
         self.tp.set_decl_type(d, t)
         self.add(scope, d.name, d)
+        self._no_default_params(d, "control")
 
     def decl_PackageTypeDeclaration(self, d: A.PackageTypeDeclaration, scope: Scope) -> None:
         self._check_dup(d, scope)

@@ -132,9 +132,11 @@ class ExprMixin:
                 self.tp.set_type(e, dst)
                 return
             if isinstance(b, T.Tuple):
-                if len(items) != len(b.elements):
+                has_dots = bool(items) and isinstance(items[-1], A.Dots)
+                real = [x for x in items if not isinstance(x, A.Dots)]
+                if len(real) != len(b.elements) and not (has_dots and len(real) <= len(b.elements)):
                     self.fail(e, f"{self.show(e)}: tuple has {len(b.elements)} elements but {len(items)} initializers", TYPE)
-                for x, ft in zip(items, b.elements):
+                for x, ft in zip(real, b.elements):
                     self.coerce(x, ft, scope)
                 self.tp.set_type(e, dst)
                 return
@@ -161,6 +163,9 @@ class ExprMixin:
                 names = {f.name for f in e.fields}
                 has_dots = False
                 for f in e.fields:
+                    if f.name == "..." and isinstance(f.expr, A.Dots):
+                        has_dots = True      # `{a = 1, ...}`: the other fields get default values
+                        continue
                     ft = b.field_type(f.name)
                     if ft is None:
                         self.fail(f, f"{f.name}: no such field in {dst}", TYPE)
@@ -559,6 +564,8 @@ class ExprMixin:
             rt, rb = lt, lb
         is_cmp = op in ("==", "!=", "<", ">", "<=", ">=")
         if op in ("==", "!="):
+            if has_default_values(e.left) or has_default_values(e.right):
+                self.fail(e, f"Default values {{...}} cannot be used in operation realation {op}", TYPE)
             if not self.eq_compatible(lt, rt, e):
                 self.fail(e, self._mismatch_msg(e, lt, rt), TYPE)
             self._fold_bin(e, _BOOL)
@@ -791,3 +798,16 @@ class ExprMixin:
         if isinstance(t, T.Extern) and isinstance(t.decl, A.ExternDeclaration) and any(m.abstract for m in t.decl.methods):
             self.fail_here(e, f"{t.name}: extern type {t.name} with abstract methods cannot be instantiated using a constructor", TYPE)
         return self.construct(e, t, e.args, scope)
+
+
+def has_default_values(e: Any) -> bool:
+    """True for a `{...}` initializer (list or key-value) that asks for default values (`...`),
+    at any depth of nested initializers: p4c only fills those in from a known target type, so
+    it rejects them where no such type exists (return values, ==/!= operands, generic arguments)."""
+    if isinstance(e, A.Dots):
+        return True
+    if isinstance(e, A.ListExpression):
+        return any(has_default_values(x) for x in e.items)
+    if isinstance(e, A.StructExpression):
+        return any(has_default_values(f.expr) for f in e.fields)
+    return False

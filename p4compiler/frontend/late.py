@@ -12,6 +12,7 @@ from .base import LATE
 class LateMixin:
     # -------------------------------------------------- late checks
     def late_checks(self) -> None:
+        self.check_control_plane_names()
         for d in self.program.declarations:
             if isinstance(d, A.ActionDeclaration) and d.name == "NoAction" and d.params:
                 self.err(d, "NoAction: Expected an action with no parameters; did you include core.p4?",
@@ -28,3 +29,43 @@ class LateMixin:
                     self.err(None, "Declaration of the action NoAction not found; did you include core.p4?",
                              LATE, "Target model error")
                     break
+
+    def check_control_plane_names(self) -> None:
+        """p4c's DuplicateHierarchicalNameCheck: two actions (or two tables) of the
+        instantiated program with one fully qualified control-plane name are an error,
+        reported at the later one.  Top-level actions come first, then each
+        instantiated control's actions and tables (the order of p4c's walk after
+        inlining), among the actions the program references.  Names come from `names.py`, as P4Info and the JSON take them."""
+        from .. import names as N
+        from ..p4info_gen import P4InfoBuilder
+        try:
+            blocks = P4InfoBuilder(self.program, self.tp).blocks
+        except Exception:  # noqa: BLE001 - a program the walk cannot handle fails later, located
+            return
+        used: set[int] = set()       # p4c drops unreferenced actions before this check
+        for n in self.program.walk():
+            if isinstance(n, (A.PathExpression, A.ActionRef)):
+                d = self.tp.decl_of(n)
+                if isinstance(d, A.ActionDeclaration):
+                    used.add(id(d))
+        seen: dict[tuple[str, str], A.Declaration] = {}
+        visited: set[tuple[str, int]] = set()
+
+        def claim(kind: str, node: A.Declaration, name: str, prefix: str) -> None:
+            if (prefix, id(node)) in visited or (kind == "action" and id(node) not in used):
+                return
+            visited.add((prefix, id(node)))
+            other = seen.setdefault((kind, name), node)
+            if other is not node:
+                shown = N.annotation_string(N.find_annotation(node.annotations, "name")) or node.name
+                self.err(node, f"{shown}: conflicting control plane name: {name}", LATE, "duplicate")
+        for d in self.program.declarations:
+            if isinstance(d, A.ActionDeclaration):
+                claim("action", d, N.action_name(d, None), "")
+        for blk in blocks:
+            if blk.kind == "control":
+                for x in blk.decl.locals:
+                    if isinstance(x, A.ActionDeclaration):
+                        claim("action", x, N.action_name(x, blk.prefix), blk.prefix)
+            elif blk.kind == "table":
+                claim("table", blk.decl, blk.prefix, blk.parent.prefix if blk.parent else "")

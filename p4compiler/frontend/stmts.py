@@ -8,6 +8,7 @@ from typing import Any
 from .. import ast as A
 from .. import types as T
 from .base import _BOOL, _UNK, LATE, TYPE, VALIDATE, _Abort
+from .exprs import has_default_values
 from .scope import Scope
 
 
@@ -66,6 +67,9 @@ class StmtMixin:
                 return
             if isinstance(ret, T.Void):
                 self.fail(s, f"{self.show(s)}: return expression in function with void return", TYPE)
+            if has_default_values(s.expr):
+                kind = type(s.expr).__name__
+                self.fail(s, f"Default values {{...}} cannot be used in return statement return {kind}", TYPE)
             self.expr(s.expr, scope, ret)
             self.coerce(s.expr, ret, scope)
             return

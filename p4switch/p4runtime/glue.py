@@ -28,9 +28,8 @@ def start_grpc(args: Any, dp: Any, loop: Any, load_switch: Any) -> Any:
         raise CliError(f"--grpc-server-addr {args.grpc_server_addr}: cannot listen: {e}") from None
     server.add_device(args.device_id, host)
     server.start()
-    host_port = addr.rsplit(":", 1)[0]
-    print(f"P4Runtime server listening on {host_port}:{server.port} (device id {args.device_id})",
-          flush=True)
+    where = addr if addr.startswith("unix:") else f"{addr.rsplit(':', 1)[0]}:{server.port}"
+    print(f"P4Runtime server listening on {where} (device id {args.device_id})", flush=True)
     return server
 
 
