@@ -6,7 +6,13 @@
 3. over veth: a p4sw process with AF_PACKET ports in a network-namespace
    topology, fed from a raw socket in one host, counted in the other (root);
 4. time per packet by stage (parser, ingress, egress, checksum update,
-   deparser, the rest), measured by wrapping the engine's stage functions.
+   deparser, the rest), measured by wrapping the engine's stage functions
+   (cProfile of the unfused general path: the fused function inlines them);
+5. the general path alone (`Engine.process_packet`, not the fused function);
+6. over veth also the switch process's own CPU time per forwarded frame (on
+   a shared 2-core machine the rate mostly says how much CPU the switch got)
+   and the I/O floor: one AF_PACKET send() + recv() over a veth pair, no
+   switch.
 
 Reference figures named by the issue: C++ BMv2 (simple_switch) does about
 100,000 packets/s in-process; the hand-specialised function ~565k pkt/s here.

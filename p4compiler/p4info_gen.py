@@ -982,7 +982,8 @@ class P4InfoBuilder:
             if mgs is not None:
                 msg.max_group_size = mgs
             sem = N.annotation_string(N.find_annotation(anns, "selector_size_semantics"))
-            if sem == "sum_of_weights":
+            if sem == "sum_of_weights" or (sem is None and mgs is not None):
+                # p4c: a max group size is counted in weights unless told otherwise
                 msg.sum_of_weights.SetInParent()
             elif sem == "sum_of_members":
                 msg.sum_of_members.SetInParent()

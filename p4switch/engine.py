@@ -5,6 +5,7 @@ ingress; E2E clone, drop, deparse, recirculate after egress).
 """
 from __future__ import annotations
 
+import builtins
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -212,10 +213,20 @@ class Engine:
         if clash:       # a code generator change would have to rename these
             raise SwitchError(f"internal error: engine names {clash} clash with generated code")
         ns.update(mine)
-        exec(compile(self.fast_source, "<p4sw-engine>", "exec"), ns)  # noqa: S102  (slot numbers only)
+        code = compile(self.fast_source, "<p4sw-engine>", "exec")
+        fn_code = next(c for c in code.co_consts if hasattr(c, "co_names"))
+        missing = [nm for nm in fn_code.co_names
+                   if nm.startswith(("calc_", "nd_", "ps_", "act_", "_")) and not nm.startswith("__")
+                   and nm not in ns and not hasattr(builtins, nm)]
+        if missing:     # generated code names a function that was never compiled
+            raise SwitchError(f"internal error: fused function needs undefined {missing}")
+        exec(code, ns)  # noqa: S102  (slot numbers and generated code only)
         # The instance attribute shadows the method: callers that capture
-        # `sw.process_packet` get the fused function without a bound-method hop.
-        self.process_packet = ns["process_packet"]
+        # `sw.process_packet` get the fused function without a bound-method hop
+        # (unless a subclass overrides process_packet: then that stays).
+        self.fast_process = ns["process_packet"]
+        if type(self).process_packet is Engine.process_packet:
+            self.process_packet = self.fast_process
 
     @staticmethod
     def _phv_accesses(source: str) -> set[int] | None:

@@ -214,6 +214,11 @@ def print_list(resp: dict) -> None:
         for k, v in resp["drops"].items():
             d.add_row(k, str(v["packets"]))
         con.print(d)
+    if resp.get("synproxy"):
+        con.print("synproxy (data plane): " +
+                  ", ".join(f"{k} {v}" for k, v in resp["synproxy"].items()))
+    if resp.get("tcp_states"):
+        con.print("TCP states: " + ", ".join(f"{k} {v}" for k, v in resp["tcp_states"].items()))
     c = resp.get("controller", {})
     con.print(f"sessions {resp.get('sessions', 0)}; controller: " +
               ", ".join(f"{k} {v}" for k, v in c.items()))
@@ -223,11 +228,12 @@ def print_sessions(resp: dict) -> None:
     from rich.console import Console
     from rich.table import Table
     t = Table(title="sessions")
-    for col in ("service", "proto", "client", "local", "server", "partition"):
+    for col in ("service", "proto", "client", "local", "server", "partition", "state"):
         t.add_column(col)
     for s in resp["sessions"]:
         t.add_row(s["service"], {6: "tcp", 17: "udp"}.get(s["protocol"], str(s["protocol"])),
-                  s["client"], s["local"], s["server"], str(s["partition"]))
+                  s["client"], s["local"], s["server"], str(s["partition"]),
+                  s.get("state", "") + (" (synproxy)" if s.get("synproxy") else ""))
     Console().print(t)
 
 

@@ -252,6 +252,7 @@ class Controller:
                 "drops": {K.DROP_REASONS[i]: {"packets": p, "bytes": b}
                           for i, (p, b) in sorted(drops.items()) if i in K.DROP_REASONS and p},
                 "sessions": len(self.mgr.sessions()),
+                "session_entries": self._session_entries(),
                 "synproxy": {name: sp.get(i, (0, 0))[0] for i, name in K.SP_STATS.items()},
                 "tcp_states": _count_states(self.mgr.sessions()),
                 "controller": {**asdict(self.mgr.stats), "punts": self.punts,
@@ -261,6 +262,14 @@ class Controller:
                                if self.punt_batches else 0.0},
                 "pools": [{"partition": p.partition, "in_use": p.in_use, "capacity": p.capacity,
                            "exhausted": p.exhausted} for p in self.mgr.pools]}
+
+    def _session_entries(self) -> int | None:
+        """Entries in the (first) switch's session table, read back: what the
+        data plane really holds (two per session)."""
+        try:
+            return self.clients[0].read_table_count(K.T_SESSION)
+        except Exception:  # noqa: BLE001 - a listing without it is still useful
+            return None
 
     def cmd_add_service(self, name: str, vip: str, port: int, protocol: str = "tcp",
                         scheduler: str = "wrr") -> dict:

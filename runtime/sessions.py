@@ -172,6 +172,7 @@ class SessionManager:
         self.stats = Stats()
         self.index = SessionIndex(K.MAX_SESSIONS)
         self.by_ref: dict[int, SessionRecord] = {}
+        self.pending: dict[FlowKey, SessionRecord] = {}   # SYNPROXY: server handshake pending
         rnd = random.SystemRandom()
         self._rnd = rnd
         self.secrets: list[tuple[int, int]] = [(rnd.getrandbits(32), 1), (rnd.getrandbits(32), 0)]
@@ -381,6 +382,7 @@ class SessionManager:
         rec.ingress_port = ingress_port
         rec.entries = self._rec_entries(rec)
         self._remember(rec)
+        self.pending[flow] = rec
         self.stats.new_sessions += 1
         self.stats.synproxy_sessions += 1
         self.stats.held_packets += 1
@@ -418,6 +420,7 @@ class SessionManager:
             return Plan(note="not the SYN-ACK we wait for")
         if rec.rs_isn is None:
             self.stats.synproxy_established += 1
+        self.pending.pop(rec.inbound, None)
         rec.rs_isn = seg.seq
         rec.state = "ESTABLISHED"
         rec.entries = self._rec_entries(rec)
@@ -443,7 +446,7 @@ class SessionManager:
         now = time.monotonic() if now is None else now
         g = self.cfg.global_
         plan = Plan()
-        for rec in [r for r in self.by_inbound.values() if r.synproxy and r.rs_isn is None]:
+        for rec in list(self.pending.values()):
             if now - rec.syn_at < g.syn_retry_interval:
                 continue
             if rec.syn_tries <= g.syn_retries:
@@ -565,6 +568,7 @@ class SessionManager:
     def _forget(self, rec: SessionRecord) -> list[Entry]:
         self.by_inbound.pop(rec.inbound, None)
         self.by_outbound.pop(rec.outbound, None)
+        self.pending.pop(rec.inbound, None)
         if self.by_ref.get(rec.ref.idx) is rec:
             del self.by_ref[rec.ref.idx]
             self.index.free(rec.ref)

@@ -123,7 +123,11 @@ CORPUS = Path("/work/shared/conformance/p4c-json")
 def _corpus_programs() -> list[Path]:
     if not CORPUS.is_dir():
         return []
-    return sorted(CORPUS.glob("*.json"))[::3]     # a spread over the corpus, to keep the run short
+    progs = sorted(CORPUS.glob("*.json"))[::3]     # a spread over the corpus, to keep the run short
+    testdata = CORPUS.parent / "bmv2-testdata"
+    if testdata.is_dir():
+        progs += sorted(p for p in testdata.rglob("*.json") if "runtime" not in p.name)
+    return progs
 
 
 @pytest.mark.parametrize("path", _corpus_programs(), ids=lambda p: p.stem)

@@ -270,3 +270,44 @@ def test_synproxy_off_globally_falls_back_to_punting_syns(artifacts):
     lb.writer.write([global_config_entry(replace(lb.cfg.global_, synproxy=False))])
     [(port, data)] = lb.send(CLIENT_PORT, c2v("S", 1000))
     assert port == K.CPU_PORT and split_packet_in(data)[0]["reason"] == K.PUNT_NEW_FLOW
+
+
+def test_synproxy_off_per_service(artifacts):
+    lb = SpLb(artifacts)
+    from dataclasses import replace
+    from runtime.entries import service_entry
+    web = lb.cfg.service("web")
+    lb.writer.write([service_entry(replace(web, synproxy=False), lb.mgr.svc_index.get("web"))])
+    [(port, data)] = lb.send(CLIENT_PORT, c2v("S", 1000))
+    assert port == K.CPU_PORT and split_packet_in(data)[0]["reason"] == K.PUNT_NEW_FLOW
+    assert lb.sp_stat("syn_answered") == 0
+
+
+def test_out_of_order_segments_translate_independently(lb):
+    isn, rs_isn = 50, 4000
+    rec, cookie, _, _, rs_mac = handshake(lb, isn, rs_isn)
+    delta = (cookie - rs_isn) & 0xFFFFFFFF
+    for off in (2000, 0, 1000, 0):        # later segment first, then a retransmission
+        d = (Ether(src=rs_mac, dst=SW2) / IP(src=rec.server[0], dst=LIP) /
+             TCP(sport=8080, dport=rec.local.port, flags="A", seq=rs_isn + 1 + off, ack=isn + 1)
+             / (b"x" * 10))
+        [(_, data)] = lb.send(SERVER_PORT, d)
+        assert Ether(data)[TCP].seq == (rs_isn + 1 + off + delta) & 0xFFFFFFFF
+        assert_checksums_ok(data)
+
+
+def test_server_rst_during_handshake_resets_client(lb):
+    [(_, data)] = lb.send(CLIENT_PORT, c2v("S", 1000))
+    cookie = Ether(data)[TCP].seq
+    [(_, data)] = lb.send(CLIENT_PORT, c2v("A", 1001, cookie + 1))
+    meta, frame = split_packet_in(data)
+    lb.carry(lb.mgr.synproxy_ack(frame, meta["ingress_port"]))
+    rec = lb.mgr.sessions()[0]
+    rst = (Ether(src=RS1_MAC, dst=SW2) / IP(src=rec.server[0], dst=LIP) /
+           TCP(sport=8080, dport=rec.local.port, flags="RA", seq=0, ack=1001))
+    [(port, data)] = lb.send(SERVER_PORT, rst)
+    assert port == K.CPU_PORT
+    [(port, data)] = lb.carry(lb.mgr.synproxy_server(split_packet_in(data)[1]))
+    r = Ether(data)
+    assert port == CLIENT_PORT and r[TCP].flags == "R" and r[TCP].seq == cookie + 1
+    assert lb.mgr.sessions() == []

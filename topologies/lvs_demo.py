@@ -1,6 +1,6 @@
 """The p4lvs demo: a FULLNAT load balancer on p4sw in network namespaces.
 
-    python -m topologies.lvs_demo [--requests 12] [--out build]
+    python -m topologies.lvs_demo [--requests 12] [--out build] [--synproxy]
 
 Topology (one namespace per node, veth links; topologies.runner does it):
 
@@ -305,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="p4lvs FULLNAT demo in network namespaces")
     ap.add_argument("--requests", type=int, default=12)
     ap.add_argument("--out", default="build")
+    ap.add_argument("--synproxy", action="store_true",
+                    help="web service in SYNPROXY mode (SYN cookies answered by the data plane)")
     args = ap.parse_args(argv)
     ok, why = netns_supported()
     if not ok:
@@ -328,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(con, args) -> int:
     from rich.table import Table
     from runtime.cli import print_list
-    with LvsDemo(args.out) as demo:
+    with LvsDemo(args.out, synproxy=args.synproxy) as demo:
         t = Table(title=f"{args.requests} curl requests to http://{VIP}/")
         for col in ("#", "ok", "answered by", "the real server saw the client as"):
             t.add_column(col)

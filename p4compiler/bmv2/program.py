@@ -739,7 +739,10 @@ class ProgramBuilder:
             args = [a.expr for a in d.args]
         elif isinstance(e, A.ConstructorCallExpression):
             d = e
-            pname = tj["name"] + "_profile"
+            # `@name("ap") implementation = action_profile(..)`: the P4Info name ("ap", never
+            # qualified with the control); unnamed ones stay unique per table
+            from .. import names as N
+            pname = N.qualify("", N.local_name(p)) if N.annotated_name(p) else tj["name"] + "_profile"
             args = [a.expr for a in e.args]
             v = ObjV("extern", None, data={"type": e.type.path.name})
         else:

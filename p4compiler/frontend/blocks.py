@@ -360,6 +360,9 @@ class BlockMixin:
                 self.check_action_args_match(None, p.value, {a.name: a for a in ap.actions})
             if ad is not None and ad.name not in actions and actions is not None:
                 self.err(p.value, f"{self.show(p.value)} not present in action list", TYPE)
+            elif ad is not None and isinstance(actions.get(ad.name), A.ActionDeclaration) and actions[ad.name] is not ad:
+                # `.b()` (top-level b) while the list names a local action b
+                self.err(p.value, f"{self.show(p.value)} and {ad.name} refer to different actions", TYPE)
             elif ad is not None and isinstance(ap, A.ActionsProperty):
                 ref = next((a for a in ap.actions if a.name == ad.name), None)
                 if ref is not None and any(a.name == "tableonly" for a in ref.annotations):

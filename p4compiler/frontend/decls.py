@@ -273,11 +273,6 @@ class DeclMixin:
                 self.err(m, f"Duplicate declaration of {m.name}: previous declaration at {sigs[key].loc}",
                          VALIDATE, "duplicate")
             sigs[key] = m
-            same = [o for o in d.methods if o is not m and o.name == m.name and m.name != d.name
-                    and len(o.params) == len(m.params)]
-            if same and d.methods.index(same[0]) < d.methods.index(m) and tuple(p.name for p in same[0].params) != key[1]:
-                # p4c resolves overloads by arity alone: two same-arity methods can never be told apart
-                self.err(None, f"Ambiguous method {m.name} with {len(m.params)} parameters", TYPE)
             for p in m.params:
                 if isinstance(p.type, A.TypeName) and p.type.path.name == d.name and not d.type_params:
                     self.err(m, f"Self-referencing types not supported: '{d.name}' within '{d.name}'", TYPE, "unsupported")
