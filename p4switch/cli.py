@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import os
 import signal
@@ -121,6 +122,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         args.use_files = 0
     if args.exit_when_done and args.use_files is None:
         parser.error("--exit-when-done needs --use-files")
+    problem = _check_numbers(args)
+    if problem:
+        parser.error(problem)
     try:
         args.interfaces = [InterfaceSpec.parse(t) for t in args.interface]
     except PortError as e:
@@ -131,6 +135,54 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             parser.error(f"port {spec.port} given twice")
         seen.add(spec.port)
     return args
+
+
+#: largest --max-frame: an IPv4/IPv6 datagram plus an Ethernet header and two VLAN tags
+MAX_FRAME_LIMIT = 65535 + 22
+
+
+def _check_numbers(args: argparse.Namespace) -> str | None:
+    """The first out-of-range numeric option, as a message (None: all fine).
+
+    Checked before anything is opened: argparse only knows they are ints, and
+    an out-of-range value otherwise fails deep inside socket or gRPC code (or
+    silently: gRPC wraps port 99999 to 34463)."""
+    if args.thrift_port is not None and not 0 <= args.thrift_port <= 65535:
+        return f"--thrift-port {args.thrift_port}: not a TCP port (0..65535)"
+    if args.device_id < 0 or args.device_id >= 1 << 64:
+        return f"--device-id {args.device_id}: must be in 0..2^64-1"
+    if args.drop_port < 0 or args.drop_port >= 1 << 32:
+        return f"--drop-port {args.drop_port}: must be in 0..2^32-1"
+    if args.cpu_port is not None:
+        if args.cpu_port < 0 or args.cpu_port >= 1 << 32:
+            return f"--cpu-port {args.cpu_port}: must be in 0..2^32-1"
+        if args.cpu_port == args.drop_port:
+            return f"--cpu-port {args.cpu_port} is also the drop port"
+    if args.batch < 1:
+        return f"--batch {args.batch}: must be at least 1"
+    if not 1 <= args.max_frame <= MAX_FRAME_LIMIT:
+        return f"--max-frame {args.max_frame}: must be in 1..{MAX_FRAME_LIMIT}"
+    if args.dump_packet_data < 0:
+        return f"--dump-packet-data {args.dump_packet_data}: must be 0 or more"
+    if args.grpc_server_addr is not None:
+        return _check_grpc_addr(args.grpc_server_addr)
+    return None
+
+
+def _check_grpc_addr(addr: str) -> str | None:
+    """``PORT``, ``HOST:PORT``, ``[V6]:PORT`` with PORT in 0..65535, or ``unix:PATH``."""
+    a = addr.strip()
+    if a.startswith("unix:"):
+        return None if len(a) > len("unix:") else f"--grpc-server-addr {addr!r}: no socket path"
+    host, sep, port = a.rpartition(":")
+    if not sep:
+        host, port = "127.0.0.1", a
+    if not host:
+        return f"--grpc-server-addr {addr!r}: no host (e.g. 127.0.0.1:9559)"
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        return (f"--grpc-server-addr {addr!r}: {port!r} is not a TCP port (0..65535); "
+                f"expected HOST:PORT, PORT or unix:PATH")
+    return None
 
 
 def setup_logging(args: argparse.Namespace) -> None:
@@ -172,13 +224,43 @@ def load_switch(json_bytes: bytes, source: str, args: argparse.Namespace):
         return Switch.from_json(json_bytes, drop_port=args.drop_port, cpu_port=args.cpu_port,
                                 log=logging.getLogger("p4sw.switch").info)
     except JsonLoadError as e:
-        raise CliError(f"{source}: {e}") from None
+        raise CliError(f"{source}: {e}{not_bmv2_hint(json_bytes)}") from None
     except (SwitchError, ValueError) as e:
-        raise CliError(f"{source}: {e}") from None
+        raise CliError(f"{source}: {e}{not_bmv2_hint(json_bytes)}") from None
     except RecursionError:
         raise CliError(f"{source}: nested too deeply") from None
     except Exception as e:  # a loader bug on odd input: still a message, not a traceback
         raise CliError(f"{source}: cannot load: {type(e).__name__}: {e}") from None
+
+
+def not_bmv2_hint(data: bytes) -> str:
+    """When a program fails to load, say which other kind of file it looks like
+    (a P4Info, a tutorials runtime file, P4 source): the loader's own message
+    ("no standard_metadata.egress_spec field") does not tell the user that they
+    passed the wrong file.  Returns "" or a parenthesised hint to append."""
+    head = data[:4096].lstrip()
+    if head.startswith((b"pkg_info", b"tables {", b"actions {")) or b"preamble {" in head:
+        return " (this looks like a text P4Info, not BMv2 JSON: pass the JSON p4pc writes with -o)"
+    if head.startswith((b"#include", b"/*", b"//")) or b"control " in head[:2048]:
+        return " (this looks like P4 source: compile it with p4pc first)"
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError):
+        return ""
+    return bmv2_doc_hint(obj)
+
+
+def bmv2_doc_hint(obj: object) -> str:
+    """`not_bmv2_hint` for an already parsed JSON document."""
+    if not isinstance(obj, dict):
+        return ""
+    if "pkgInfo" in obj or "pkg_info" in obj or (
+            isinstance(obj.get("tables"), list) and obj["tables"]
+            and isinstance(obj["tables"][0], dict) and "preamble" in obj["tables"][0]):
+        return " (this looks like a P4Info in JSON, not BMv2 JSON: pass the JSON p4pc writes with -o)"
+    if "table_entries" in obj or "bmv2_json" in obj:
+        return " (this looks like a tutorials runtime file, not BMv2 JSON)"
+    return ""
 
 
 def read_json_file(path: str) -> bytes:
@@ -199,10 +281,28 @@ class Dataplane:
     api: object | None = None
     staged: object | None = None   # loaded by load_new_config_file, not yet swapped in
     dropped_no_program: int = 0
+    loop: PacketLoop | None = None  # set by serve(): show_ports reads its ports' counters
 
     def install(self, switch) -> None:
         self.switch = switch
         self.api = make_runtime_api(switch)
+
+    def show_ports(self) -> str:
+        """simple_switch_CLI's ``show_ports``; the "extra info" column carries
+        the port's counters, so frames the port dropped before the program saw
+        them (empty, oversized, malformed) are visible in a running switch, and
+        a last line gives the loop's own counters."""
+        if self.loop is None:
+            return "port # | iface name | status | extra info"
+        rows = ["port # | iface name | status | extra info"]
+        for num in sorted(self.loop.ports):
+            port = self.loop.ports[num]
+            rows.append(f"{num:<6} | {port.name:<10} | UP     | {format_port_stats(port.stats)}")
+        st = self.loop.stats
+        rows.append(f"# loop: processed {st.processed}, emitted {st.emitted}, "
+                    f"to no port {st.no_port}, errors {st.errors}, "
+                    f"no program {self.dropped_no_program}")
+        return "\n".join(rows)
 
     def process(self, port: int, data: bytes) -> list[tuple[int, bytes]]:
         sw = self.switch
@@ -219,6 +319,8 @@ class Dataplane:
                 raise CliError("usage: load_new_config_file <path>")
             self.staged = load_switch(read_json_file(words[1]), words[1], self.args)
             return ""
+        if words[0] == "show_ports":
+            return self.show_ports()
         if words[0] == "swap_configs":
             if self.staged is None:
                 raise CliError("no new config loaded (use load_new_config_file first)")
@@ -229,6 +331,16 @@ class Dataplane:
             raise CliError("no P4 program loaded")
         out = self.api.run_command(line)
         return "" if out is None else str(out)
+
+
+def format_port_stats(st) -> str:
+    """One port's counters as ``name=value`` words (drop counters only when non-zero)."""
+    words = [f"rx={st.rx_packets}", f"tx={st.tx_packets}"]
+    for name in ("rx_empty", "rx_oversized", "rx_malformed", "tx_errors", "tx_dropped"):
+        v = getattr(st, name, 0)
+        if v:
+            words.append(f"{name}={v}")
+    return " ".join(words)
 
 
 def make_runtime_api(switch):
@@ -337,8 +449,9 @@ class ControlServer:
             status = "%ok"
         except (SwitchError, CliError) as e:
             out, status = "", f"%error {e}"
-        except Exception as e:  # report, keep serving
-            log.exception("runtime command failed: %s", line)
+        except Exception as e:  # report, keep serving; the traceback only at debug level
+            log.error("runtime command failed: %s: %s: %s", line, type(e).__name__, e,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
             out, status = "", f"%error {type(e).__name__}: {e}"
         body = "".join(("%" + l if l.startswith("%") else l) + "\n"
                        for l in out.splitlines())
@@ -386,6 +499,7 @@ def serve(args: argparse.Namespace) -> int:
     ports = open_ports(args)
     loop = PacketLoop(process, ports, batch=args.batch,
                       file_wait=float(args.use_files or 0))
+    dp.loop = loop
     server = None
     p4rt = None
     try:
@@ -396,6 +510,8 @@ def serve(args: argparse.Namespace) -> int:
         try:
             server = ControlServer(loop, dp.run_command, port)
             print(f"Runtime CLI server listening on 127.0.0.1:{server.port}", flush=True)
+        except OverflowError:  # parse_args checks the range; a caller of serve() may not
+            raise CliError(f"--thrift-port {port}: not a TCP port (0..65535)") from None
         except OSError as e:
             if args.thrift_port is not None:
                 raise CliError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
@@ -417,6 +533,9 @@ def serve(args: argparse.Namespace) -> int:
         st = loop.stats
         log.info("processed %d frames, emitted %d, to no port %d, errors %d",
                  st.processed, st.emitted, st.no_port, st.errors)
+        for num in sorted(loop.ports):
+            log.info("port %d (%s): %s", num, loop.ports[num].name,
+                     format_port_stats(loop.ports[num].stats))
         loop.close()
     return 0
 
@@ -433,9 +552,12 @@ def _dumping(process, n: int):
 
 def _write_ready(path: str, port: int) -> None:
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(f"{os.getpid()} {port}\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(f"{os.getpid()} {port}\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise CliError(f"cannot write --ready-file {path}: {e.strerror}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -497,23 +619,32 @@ def client_main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("-c", "--command", action="append", default=[], help="command to run (repeatable)")
     p.add_argument("file", nargs="?", help="command file (default: standard input)")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    if not 0 < args.thrift_port <= 65535:
+        p.error(f"--thrift-port {args.thrift_port}: not a TCP port (1..65535)")
+    # read the commands first: a bad file is reported without touching the switch
+    try:
+        if args.command:
+            lines = args.command
+        elif args.file:
+            with open(args.file, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        else:
+            # bytes, decoded strictly: under a C locale stdin would smuggle undecodable
+            # bytes through as surrogates, which then fail to encode on the socket
+            lines = (sys.stdin.buffer.read().decode("utf-8").splitlines()
+                     if not sys.stdin.isatty() else None)
+    except OSError as e:
+        print(f"p4sw-cli: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"p4sw-cli: {args.file or 'standard input'}: not a text file", file=sys.stderr)
+        return 1
     try:
         client = CliClient(args.thrift_port, args.thrift_ip)
     except OSError as e:
         print(f"p4sw-cli: cannot connect to {args.thrift_ip}:{args.thrift_port}: "
               f"{e.strerror or e}", file=sys.stderr)
         return 1
-    if args.command:
-        lines = args.command
-    elif args.file:
-        try:
-            with open(args.file, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-        except OSError as e:
-            print(f"p4sw-cli: cannot read {args.file}: {e.strerror}", file=sys.stderr)
-            return 1
-    else:
-        lines = sys.stdin.read().splitlines() if not sys.stdin.isatty() else None
     failed = 0
     with client:
         try:
@@ -530,6 +661,8 @@ def client_main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ConnectionError) as e:
             print(f"p4sw-cli: {e}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            return 130
     return 1 if failed else 0
 
 

@@ -26,6 +26,7 @@ from .loader import (
     Action,
     CalcInput,
     Calculation,
+    Deparser,
     Expr,
     FieldRef,
     Header,
@@ -548,12 +549,21 @@ class CodeGen:
 
     def copy_header_code(self, w: _Writer, ind: int, dst: Expr, src: Expr):
         db, dh, drep = self.header_ref(dst)
-        sb, _, srep = self.header_ref(src)
+        sb, sh, srep = self.header_ref(src)
         n = drep.nslots
         if srep.nslots != n:
             raise JsonLoadError(dst.path, "assign_header between different header types")
         dv = drep.valid_slot - drep.base
         sv = srep.valid_slot - srep.base
+        if dh is not None and sh is not None:      # static headers: literal slots
+            w(ind, f"if P[{sh.valid_slot}]:")
+            w(ind + 1, f"P[{dh.base}:{dh.base + n}] = P[{sh.base}:{sh.base + n}]")
+            for other in (dh.union.headers if dh.union is not None else ()):
+                if other is not dh:
+                    w(ind + 1, f"P[{other.valid_slot}] = 0")
+            w(ind, "else:")
+            w(ind + 1, f"P[{dh.valid_slot}] = 0")
+            return
         t = self.fresh("s")
         u = self.fresh("d")
         w(ind, f"{t} = {sb}")
@@ -614,9 +624,10 @@ class CodeGen:
                 pairs = list(zip(d.headers, s.headers))
             else:
                 pairs = [(dh, sh) for du, su in zip(d.unions, s.unions) for dh, sh in zip(du.headers, su.headers)]
+            # element by element with assign_header's rule (BMv2 core): an
+            # invalid source only invalidates the destination, whose fields stay
             for dh, sh in pairs:
-                n = dh.nslots
-                w(ind, f"P[{dh.base}:{dh.base + n}] = P[{sh.base}:{sh.base + n}]")
+                self.copy_header_code(w, ind, Expr("header", dh, path=p.path), Expr("header", sh, path=p.path))
             w(ind, f"P[{d.next_slot}] = P[{s.next_slot}]")
         elif op in ("push", "pop"):
             need(2)
@@ -669,7 +680,10 @@ class CodeGen:
                 w(ind, f"if P[{t} + {voff}]:")
                 w(ind + 1, f"P[{t} + {voff}] = 0")
             w(ind + 1, f"K.length -= {rep.nbytes}")
+        elif op == "mark_to_drop" and a:
+            self.mark_to_drop_header(w, ind, p)
         elif op in ("mark_to_drop", "drop"):
+            # legacy zero-argument forms: standard metadata itself
             sm = self.env["std"]
             w(ind, f"P[{sm['egress_spec'].slot}] = {self.env['drop_port'] & bits.mask(sm['egress_spec'].width)}")
             if sm.get("mcast_grp") is not None:
@@ -768,6 +782,31 @@ class CodeGen:
             w(ind, f"P[{slot}] = ({rhs}) & {bits.mask(f.width)}")
         else:
             raise JsonLoadError(p.path, f"unsupported primitive {op!r}")
+
+    def mark_to_drop_header(self, w: _Writer, ind: int, p: Primitive):
+        """simple_switch's mark_to_drop(Header &): egress_spec := drop port and
+        mcast_grp := 0 in THE HEADER GIVEN (by field name in its type), not in
+        standard_metadata -- p4c passes a copy (an action's `inout
+        standard_metadata_t` parameter) and copies it back afterwards."""
+        e = p.params[0]
+        if e.kind not in ("header",) and not (e.kind == "op" and e.op in (
+                "dereference_header_stack", "access_union_header")):
+            raise JsonLoadError(f"{p.path}.parameters[0]", "mark_to_drop needs a header argument")
+        base, h, rep = self.header_ref(e)
+        es = rep.by_name.get("egress_spec")
+        if es is None:
+            raise JsonLoadError(f"{p.path}.parameters[0]",
+                                f"mark_to_drop: header {rep.name!r} has no 'egress_spec' field "
+                                "(it must be of type standard_metadata)")
+        mg = rep.by_name.get("mcast_grp")
+        if h is None:
+            t = self.fresh("h")
+            w(ind, f"{t} = {base}")
+        for f, v in ((es, self.env["drop_port"] & bits.mask(es.width)), (mg, 0)):
+            if f is None:
+                continue
+            off = f.slot - rep.base
+            w(ind, f"P[{h.base + off if h is not None else f'{t} + {off}'}] = {v}")
 
     def assign_vl(self, w: _Writer, ind: int, slot: str, f: FieldRef, src: Expr):
         if src.kind != "field" or not src.value.varbit:
@@ -1054,7 +1093,7 @@ class CodeGen:
             w(ind, f"{out} = {self.const(self.calc_algo(calc), 'algo')}(buf)")
 
     def deparse_order(self) -> list[Header]:
-        d = self.prog.deparsers.get("deparser") or next(iter(self.prog.deparsers.values()), None)
+        d = self.main_deparser()
         return d.order if d is not None else []
 
     def emit_header(self, w: _Writer, ind: int, h: Header, out: str):
@@ -1482,13 +1521,42 @@ class CodeGen:
             w(ind, f"{result} = K.err != {no_err}")
 
     def emit_lines(self, w: _Writer, ind: int, ret: str, payload: str = "K.buf[K.off:]"):
-        """Checksum update + deparse of (P, K); ends with `return` of `ret`
-        formatted with the packet bytes expression."""
+        """Checksum update, deparser primitives, deparse of (P, K) -- the
+        order of simple_switch's Deparser::deparse; ends with `return` of
+        `ret` formatted with the packet bytes expression."""
         self.cks_update_lines(w, ind)
+        self.deparser_primitive_lines(w, ind)
         self.deparse_lines(w, ind, payload, ret)
+
+    # primitives that hand the packet to the traffic manager: BMv2 looks at
+    # their flags before (clone, drop) or after (recirculate) the deparser, so
+    # inside one they would behave unlike anywhere else; p4sw refuses them there
+    DEPARSER_REFUSED = ("clone_ingress_pkt_to_egress", "clone_egress_pkt_to_egress", "resubmit",
+                        "recirculate", "generate_digest", "truncate", "_jump", "_jump_if_zero")
+
+    def main_deparser(self) -> Deparser | None:
+        return self.prog.deparsers.get("deparser") or next(iter(self.prog.deparsers.values()), None)
+
+    def deparser_primitive_lines(self, w: _Writer, ind: int):
+        """The JSON deparser's "primitives": BMv2 (P4Objects::init_deparsers)
+        makes each one an action of its own without runtime data and runs them
+        in order after the checksum update, before emitting. `exit` only
+        marks the packet there (nothing after the deparser reads the mark)."""
+        d = self.main_deparser()
+        if d is None:
+            return
+        self.cur_params = 0          # no runtime data there
+        for p in d.primitives:
+            if p.op in self.DEPARSER_REFUSED:
+                raise JsonLoadError(p.path, f"primitive {p.op!r} is not supported in a deparser")
+            if p.op == "exit":
+                continue
+            self.primitive(w, ind, p)
 
     # ------------------------------------------------------------ deparser
     def gen_deparser(self) -> str:
+        """`deparse(P, payload)`: header emission only (no checksum update, no
+        deparser primitives -- those need K; `emit(P, K)` does all three)."""
         w = self.w
         w(0, "def deparse(P, payload):")
         self.deparse_lines(w, 1, "payload")

@@ -172,9 +172,13 @@ class Parser:
 
 @dataclass
 class Deparser:
+    """`primitives`: the JSON deparser's "primitives" (extern calls in the P4
+    deparser); BMv2 runs each as its own action without runtime data, after
+    the checksum update and before the headers are emitted."""
     name: str
     id: int
     order: list[Header]
+    primitives: list[Primitive] = field(default_factory=list)
 
 
 @dataclass
@@ -800,12 +804,27 @@ def _load_field_lists(ctx: _Ctx, j: dict, key: str, cls):
     return out
 
 
+def _extern_call_message(op: str, inst: Any) -> str:
+    """p4c-bm2-ss writes a method call on an extern object as primitive
+    "_<ExternType>_<method>" whose first parameter is the instance. Stock
+    simple_switch registers no extern types (it refuses such a JSON), so
+    neither does p4sw; the message names the instance, type and method."""
+    iname = inst.get("name") if isinstance(inst, dict) else None
+    itype = inst.get("type") if isinstance(inst, dict) else None
+    method = op
+    if isinstance(itype, str) and op.startswith(f"_{itype}_"):
+        method = op[len(itype) + 2:]
+    return (f"unsupported extern method call {op!r}: method {method!r} of extern {iname!r} "
+            f"(type {itype!r}); simple_switch supports no extern types")
+
+
 def _load_primitive(ctx: _Ctx, prim: Any, path: str) -> Primitive:
     op = _get(prim, "op", path, str)
     params = [parse_expr(ctx, x, f"{path}.parameters[{i}]")
               for i, x in enumerate(_list(prim, "parameters", path))]
     if op not in PRIMITIVES:
-        # extern method call "_<type>_<method>" or unknown primitive
+        if params and params[0].kind == "extern":
+            _fail(f"{path}.op", _extern_call_message(op, params[0].value))
         _fail(f"{path}.op", f"unsupported primitive {op!r}")
     return Primitive(op, params, path)
 
@@ -1173,7 +1192,9 @@ def _load(j: dict) -> Program:
         p = f"deparsers[{i}]"
         order = [_header(ctx, h, f"{p}.order[{k}]") for k, h in enumerate(_list(d, "order", p))]
         dname = _get(d, "name", p, str)
-        deparsers[dname] = Deparser(dname, _get(d, "id", p, int, i), order)
+        dprims = [_load_primitive(ctx, x, f"{p}.primitives[{k}]")
+                  for k, x in enumerate(_list(d, "primitives", p))]
+        deparsers[dname] = Deparser(dname, _get(d, "id", p, int, i), order, dprims)
     checksums = []
     for i, c in enumerate(_list(j, "checksums", "")):
         p = f"checksums[{i}]"

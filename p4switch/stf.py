@@ -684,7 +684,8 @@ def run_stf_file(stf: StfFile, doc: dict, *, json_path: str = "<json>",
         switch = switch_factory(doc)
         api = api_factory(switch)
     except SwitchError as e:
-        result.fail("load", f"{json_path}: switch cannot load the program: {e}")
+        from p4switch.cli import bmv2_doc_hint  # a P4Info passed as the program: say so
+        result.fail("load", f"{json_path}: switch cannot load the program: {e}{bmv2_doc_hint(doc)}")
         return result
     except Exception as e:  # noqa: BLE001
         result.fail("load", f"{json_path}: switch crashed while loading: {_short_exc(e)}")
@@ -720,16 +721,19 @@ def run_stf(json_path: str, stf_path: str, **kwargs) -> StfResult:
         result = StfResult(json_path, stf_path)
         result.fail("stf", str(e))
         return result
+    raw = b""
     try:
         with open(json_path, "rb") as f:
-            doc = json.loads(f.read())
+            raw = f.read()
+        doc = json.loads(raw)
     except OSError as e:
         result = StfResult(json_path, stf_path)
         result.fail("load", f"{json_path}: cannot read: {e.strerror}")
         return result
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
+        from p4switch.cli import not_bmv2_hint  # e.g. a text P4Info passed as the program
         result = StfResult(json_path, stf_path)
-        result.fail("load", f"{json_path}: invalid JSON: {e}")
+        result.fail("load", f"{json_path}: invalid JSON: {e}{not_bmv2_hint(raw)}")
         return result
     if not isinstance(doc, dict):
         result = StfResult(json_path, stf_path)

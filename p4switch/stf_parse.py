@@ -188,6 +188,10 @@ _TOKEN_RE = re.compile(
 )
 
 
+#: a run of word characters, to quote a malformed number whole in an error
+_BAD_WORD_RE = re.compile(r"[\w$*]+")
+
+
 @dataclass(frozen=True)
 class _Tok:
     kind: str     # "number" | "name" | "op" | "punct"
@@ -203,6 +207,11 @@ def _tokenize(text: str, fail, base: int = 0) -> list[_Tok]:
     while pos < len(text):
         m = _TOKEN_RE.match(text, pos)
         if m is None:
+            word = _BAD_WORD_RE.match(text, pos)
+            if text[pos].isdigit() and word is not None:
+                # "0xzz", "12ab": name the whole word, not just its first digit
+                fail(f"bad number {word.group()!r} at column {base + pos + 1} "
+                     f"(hex 0x.., binary 0b.., octal 0o.. or decimal; '*' for don't-care digits)")
             fail(f"unexpected character {text[pos]!r} at column {base + pos + 1}")
         kind = m.lastgroup
         if kind != "ws":

@@ -86,14 +86,12 @@ class Switch(Engine):
             "meters": self.meters, "registers": self.registers, "vsets": self.parse_vsets,
             "hash": hashes.algorithm, "drop_port": drop_port, "log": log, "std": {},
         }
-        # standard metadata needed by mark_to_drop
-        for name in ("egress_spec", "mcast_grp"):
-            f = None
-            for cand in (f"standard_metadata.{name}", f"intrinsic_metadata.{name}"):
-                f = prog.find_field(cand)
-                if f is not None:
-                    break
-            env["std"][name] = f
+        # the fields the zero-argument drop / mark_to_drop write: simple_switch
+        # names standard_metadata.egress_spec and, only when the program has
+        # it (a field or an alias), intrinsic_metadata.mcast_grp
+        env["std"]["egress_spec"] = (prog.find_field("standard_metadata.egress_spec")
+                                     or prog.find_field("intrinsic_metadata.egress_spec"))
+        env["std"]["mcast_grp"] = prog.find_field("intrinsic_metadata.mcast_grp")
         env["std_all"] = {}
         for name in ("parser_error", "checksum_error"):
             env["std_all"][name] = prog.find_field(f"standard_metadata.{name}")

@@ -134,6 +134,7 @@ class GlobalConfig:
     cookie_rotate: int = 60     # seconds between cookie secret rotations
     syn_retries: int = 3        # SYNs to a real server before the half-open session is reset
     syn_retry_interval: float = 1.0
+    tcp_states: bool = True     # track TCP states by digest (off: one timeout, no SYN_RECV)
     timeouts: "TcpTimeouts" = None     # type: ignore[assignment]
 
     def __post_init__(self):
@@ -314,7 +315,8 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
                                      "maglev_table_size": int, "punt_rate": int,
                                      "punt_burst": int, "synproxy": bool, "syn_mss": int,
                                      "cookie_rotate": int, "syn_retries": int,
-                                     "syn_retry_interval": (int, float), "timeouts": dict})
+                                     "syn_retry_interval": (int, float), "timeouts": dict,
+                                     "tcp_states": bool})
     t_raw = g.pop("timeouts", {})
     t = c.table(t_raw, ("global", "timeouts"), {k: int for k in TCP_STATES})
     for k, v in t.items():

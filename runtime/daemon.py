@@ -59,7 +59,7 @@ class Controller:
         """Static entries (config, ARP, routes, addresses, services)."""
         with self.lock:
             self._write(static_entries(self.cfg, self.mgr.svc_index) + [self.mgr.cookie_entry()])
-            for c in self.clients:
+            for c in self.clients if self.cfg.global_.tcp_states else ():
                 try:
                     c.enable_digest(K.D_TCP_EVENT)
                 except Exception as e:  # noqa: BLE001 - states then follow idle timeouts only
@@ -112,14 +112,25 @@ class Controller:
                 for _table, match in ev.entries:
                     self._idle(match)
         elif isinstance(ev, DigestSample):
-            self.digests += 1
-            v = ev.values
-            with self.lock:
-                plan = self.mgr.tcp_event(v.get("sess_idx", 0), v.get("gen", 0), v.get("side", 0),
-                                          v.get("kind", 0), v.get("flags", 0))
-                self._carry_out(plan)
+            self._digests([ev])
         elif ev is not None:
             log.warning("switch reported: %s", ev)
+
+    def _digests(self, batch: list[DigestSample]) -> None:
+        """TCP events: state changes of many sessions written in one batch
+        (the newest entry of each session wins)."""
+        mods: dict = {}
+        with self.lock:
+            for ev in batch:
+                self.digests += 1
+                v = ev.values
+                plan = self.mgr.tcp_event(v.get("sess_idx", 0), v.get("gen", 0), v.get("side", 0),
+                                          v.get("kind", 0), v.get("flags", 0))
+                for e in plan.modifies:
+                    mods[e.ident] = e
+            if mods:
+                for c in self.clients:
+                    c.write(modifies=list(mods.values()))
 
     def _idle(self, match: tuple) -> None:
         """One direction idle on one switch: the session ends only when both
@@ -200,10 +211,15 @@ class Controller:
                 except queue.Empty:
                     break
             packet_ins = [e for e in events if isinstance(e, PacketIn)]
+            digests = [e for e in events if isinstance(e, DigestSample)]
             try:
                 if packet_ins:
                     self._packet_ins(packet_ins)
+                if digests:
+                    self._digests(digests)
                 for ev in events:
+                    if isinstance(ev, DigestSample):
+                        continue
                     if ev is None:
                         log.error("P4Runtime stream closed")
                         self.stream_lost = True

@@ -79,7 +79,8 @@ class IndexAllocator:
 def global_config_entry(g: GlobalConfig) -> Entry:
     return Entry(K.T_GLOBAL_CONFIG, (), "set_global_config",
                  (("fullnat", int(g.fullnat)), ("icmp_echo", int(g.icmp_echo)),
-                  ("synproxy", int(g.synproxy)), ("syn_mss", g.syn_mss)), default=True)
+                  ("synproxy", int(g.synproxy)), ("syn_mss", g.syn_mss),
+                  ("tcp_states", int(g.tcp_states))), default=True)
 
 
 def cookie_secret_entry(cur: tuple[int, int], prev: tuple[int, int]) -> Entry:

@@ -303,7 +303,8 @@ class SessionManager:
             self.stats.no_session_index += 1
             return Plan(note="no free session index")
         outbound = FlowKey(flow.protocol, rip, rport, local.addr, local.port)
-        state = "SYN_RECV" if flow.protocol == K.IP_PROTO_TCP else "ESTABLISHED"
+        state = ("SYN_RECV" if flow.protocol == K.IP_PROTO_TCP and self.cfg.global_.tcp_states
+                 else "ESTABLISHED")
         rec = SessionRecord(flow, outbound, st.svc.name, (rip, rport), local, part, (),
                             ref=ref, svc_idx=self.svc_index.get(st.svc.name),
                             rs_idx=self.rs_index.get((st.svc.name, rip, rport)), state=state)
@@ -480,7 +481,10 @@ class SessionManager:
         if rec.state == old or (rec.synproxy and rec.rs_isn is None):
             return Plan(note=f"state {old}")
         self.stats.state_changes += 1
+        before = rec.entries
         rec.entries = self._rec_entries(rec)
+        if before == rec.entries:     # same timeout (FIN_WAIT -> TIME_WAIT ...): nothing to write
+            return Plan(note=f"{old} -> {rec.state}")
         return Plan(modifies=list(rec.entries), note=f"{old} -> {rec.state}")
 
     def _rsts(self, rec: SessionRecord) -> list[PacketOut]:

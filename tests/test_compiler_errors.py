@@ -13,7 +13,7 @@ import pytest
 from p4c_errors_corpus import expected_first_error, run_one
 
 # Same-line rate reached when this floor was set (rounded down); raise it as the front end improves.
-SAME_LINE_FLOOR = 0.96
+SAME_LINE_FLOOR = 0.97
 
 
 def _corpus(conformance_dir: Path) -> list[Path]:

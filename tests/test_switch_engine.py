@@ -617,3 +617,205 @@ def test_header_union_stack_extract_and_exclusive_validity():
     sw = Switch.from_json(j)
     assert sw.process_packet(0, bytes([0x99, 0x11, 0x22, 0x33])) == [(0, bytes([1, 0x00, 0x22, 0x33]))]
     assert sw.stats["parser_error"] == 1
+
+
+# ----------------------------------------------------------------- BMv2 primitive argument semantics
+
+def _both_paths(j, port, pkt):
+    """(fused result, general-path result) of one packet on two fresh switches."""
+    from p4switch.engine import Engine
+    a, b = Switch.from_json(j), Switch.from_json(j)
+    return a.process_packet(port, pkt), Engine.process_packet(b, port, pkt)
+
+
+def _smeta_copy_json(prims):
+    """mini_json plus `sm2`, a second instance of the standard_metadata type
+    (what p4c makes of an action's `inout standard_metadata_t` parameter)."""
+    extra = [{"name": "sm2", "id": 20, "header_type": "standard_metadata", "metadata": True}]
+    return mini_json(H8, prims, extra_headers=extra)
+
+
+def _copy(dst, src, names=("egress_spec", "mcast_grp")):
+    return [assign(F(dst, n), F(src, n)) for n in names]
+
+
+def test_mark_to_drop_writes_the_header_it_is_given():
+    """simple_switch's mark_to_drop(Header &) sets egress_spec (drop port) and
+    mcast_grp (0) of ITS ARGUMENT: p4c passes a copy and copies it back."""
+    md = {"op": "mark_to_drop", "parameters": [{"type": "header", "value": "sm2"}]}
+    dropped = _smeta_copy_json(_copy("sm2", SM) + [md] + _copy(SM, "sm2"))
+    assert _both_paths(dropped, 0, bytes(5)) == ([], [])
+    # on the copy only: standard_metadata itself is untouched, the packet goes out
+    kept = _smeta_copy_json([assign(F(SM, "egress_spec"), HEX(3))] + _copy("sm2", SM) + [md])
+    assert _both_paths(kept, 0, bytes(5)) == ([(3, bytes(5))], [(3, bytes(5))])
+    # and the copy's mcast_grp is cleared: a multicast set before is cancelled
+    mc = _smeta_copy_json([assign(F(SM, "mcast_grp"), HEX(7))] + _copy("sm2", SM) + [md]
+                          + [assign(F(SM, "mcast_grp"), F("sm2", "mcast_grp")),
+                             assign(F(SM, "egress_spec"), HEX(2))])
+    assert _both_paths(mc, 0, bytes(5)) == ([(2, bytes(5))], [(2, bytes(5))])
+
+
+def test_mark_to_drop_legacy_forms_still_drop():
+    for prim in ({"op": "mark_to_drop", "parameters": []}, {"op": "drop", "parameters": []}):
+        assert _both_paths(mini_json(H8, [prim]), 0, bytes(5)) == ([], [])
+
+
+def test_mark_to_drop_on_a_header_without_egress_spec_is_a_located_error():
+    j = mini_json(H8, [{"op": "mark_to_drop", "parameters": [{"type": "header", "value": "h"}]}])
+    e = _load_error(j)
+    assert e.path.startswith("actions[0].primitives[0]")
+    assert "egress_spec" in e.message and "'h'" in e.message
+
+
+def test_p4c_special_ops_my_drop_on_copied_standard_metadata_drops(conformance_dir):
+    """v1model-special-ops: ipv4_da_lpm's default action my_drop(standard_metadata)
+    is compiled to copy-in, mark_to_drop(smeta_0), copy-out; BMv2 drops."""
+    from p4switch.engine import Engine
+    sw = _corpus(conformance_dir, "v1model-special-ops-bmv2")
+    assert sw.process_packet(0, ETH + IP) == []
+    assert sw.stats["drop_ingress"] == 1
+    sw2 = _corpus(conformance_dir, "v1model-special-ops-bmv2")
+    assert Engine.process_packet(sw2, 0, ETH + IP) == []
+
+
+def _with_deparser_prims(j, prims):
+    j["deparsers"][0]["primitives"] = prims
+    return j
+
+
+def test_deparser_primitives_run_before_emission_on_both_paths():
+    """BMv2 runs a deparser's "primitives" (each as an action without runtime
+    data) before emitting; their writes are in the packet, and the register
+    sees one write per packet."""
+    j = mini_json(H8, [])
+    j["register_arrays"] = [{"name": "r", "id": 0, "size": 4, "bitwidth": 8}]
+    j = _with_deparser_prims(j, [
+        assign(F("h", "a"), EXPR("&", EXPR("+", F("h", "a"), HEX(1)), HEX(0xff))),
+        {"op": "register_write", "parameters": [{"type": "register_array", "value": "r"},
+                                                HEX(2), F("h", "b")]},
+        {"op": "exit", "parameters": []},      # marks the packet only: emission goes on
+        assign(F("h", "c"), HEX(0xBEEF)),
+    ])
+    pkt = bytes([1, 9, 0, 0, 0, 0x77])
+    want = [(0, bytes([2, 9, 0xBE, 0xEF, 0, 0x77]))]
+    assert _both_paths(j, 0, pkt) == (want, want)
+    sw = Switch.from_json(j)
+    sw.process_packet(0, pkt)
+    assert sw.registers["r"].read(2) == 9
+    # without egress code, egress metadata a deparser primitive reads is still set
+    j = _with_deparser_prims(mini_json(H8, [assign(F(SM, "egress_spec"), HEX(3))]),
+                             [assign(F("h", "b"), F(SM, "egress_port"))])
+    want = [(3, bytes([1, 3, 0, 0, 0]))]
+    assert _both_paths(j, 0, bytes([1, 0, 0, 0, 0])) == (want, want)
+
+
+def test_deparser_primitives_follow_the_checksum_update():
+    """simple_switch's Deparser::deparse updates checksums first, then runs the
+    primitives: a field they change is not in the checksum."""
+    j = _with_deparser_prims(basic_json(), [assign(F("ipv4", "ttl"), HEX(1))])
+    sw = Switch.from_json(j)
+    sw.tables["MyIngress.ipv4_lpm"].add_entry([Lpm(0x0A000200, 24)], sw.actions["MyIngress.ipv4_forward"],
+                                              (0x080000000222, 2))
+    out = sw.process_packet(1, ETH + IP)
+    ip = out[0][1][14:34]
+    assert ip[8] == 1
+    before = ip[:8] + bytes([0x3F]) + ip[9:10] + b"\0\0" + ip[12:]
+    assert int.from_bytes(ip[10:12], "big") == _ipv4_checksum(before)
+
+
+def test_deparser_primitive_errors_are_located():
+    j = _with_deparser_prims(mini_json(H8, []), [assign(F("h", "nosuch"), HEX(1))])
+    e = _load_error(j)
+    assert e.path.startswith("deparsers[0].primitives[0]")
+    j = _with_deparser_prims(mini_json(H8, []), [{"op": "recirculate", "parameters": [HEX(0)]}])
+    e = _load_error(j)
+    assert e.path == "deparsers[0].primitives[0]" and "deparser" in e.message
+    j = _with_deparser_prims(mini_json(H8, []), [assign(F("h", "a"), {"type": "runtime_data", "value": 0})])
+    assert _load_error(j).path == "deparsers[0].primitives[0].parameters[1]"
+
+
+def test_legacy_drop_clears_intrinsic_metadata_mcast_grp_only():
+    """simple_switch's zero-argument drop writes standard_metadata.egress_spec
+    and, only if the program has it (field or alias), intrinsic_metadata.mcast_grp.
+    Without that name, a multicast group set before still replicates."""
+    from p4switch.engine import Engine
+    prims = [assign(F(SM, "mcast_grp"), HEX(7)), {"op": "drop", "parameters": []}]
+    for aliased, want in ((True, []), (False, [(5, bytes(5))])):
+        j = mini_json(H8, prims)
+        if not aliased:
+            j["field_aliases"] = [a for a in j["field_aliases"] if a[0] != "intrinsic_metadata.mcast_grp"]
+        sws = [Switch.from_json(j), Switch.from_json(j)]
+        for sw in sws:
+            sw.pre.mc_mgrp_create(7)
+            sw.pre.mc_node_associate(7, sw.pre.mc_node_create(0, [5]))
+        assert sws[0].process_packet(0, bytes(5)) == want
+        assert Engine.process_packet(sws[1], 0, bytes(5)) == want
+
+
+def test_extern_method_call_is_a_located_error_naming_extern_and_method():
+    """p4c-bm2-ss: `ext.my_method(x)` on an extern object -> "extern_instances"
+    entry + primitive "_<ExternType>_<method>" (instance first). simple_switch
+    has no extern types; p4sw refuses the call at load with a located error."""
+    j = mini_json(H8, [{"op": "_my_ext_t_do_thing",
+                        "parameters": [{"type": "extern", "value": "ingress.ext"}, F("h", "a")]}])
+    j["extern_instances"] = [{"name": "ingress.ext", "id": 0, "type": "my_ext_t", "attribute_values": []}]
+    e = _load_error(j)
+    assert e.path == "actions[0].primitives[0].op"
+    assert "'ingress.ext'" in e.message and "'do_thing'" in e.message and "'my_ext_t'" in e.message
+    # the same call inside a deparser
+    j2 = mini_json(H8, [])
+    j2["extern_instances"] = j["extern_instances"]
+    j2["deparsers"][0]["primitives"] = j["actions"][0]["primitives"]
+    e = _load_error(j2)
+    assert e.path == "deparsers[0].primitives[0].op" and "'do_thing'" in e.message
+    # an unknown instance is named too
+    j["extern_instances"] = []
+    e = _load_error(j)
+    assert e.path == "actions[0].primitives[0].parameters[0].value" and "ingress.ext" in e.message
+
+
+def test_assign_header_stack_leaves_fields_of_elements_copied_from_invalid_ones():
+    """bm::core::assign_header_stack assigns element by element with
+    assign_header: an invalid source element only marks the destination
+    element invalid, its fields keep their values (seen after add_header_fast,
+    which marks a header valid without resetting it)."""
+    small = [["x", 8, False]]
+
+    def hdr(name):
+        return {"type": "header", "value": name}
+
+    prims = [
+        {"op": "add_header", "parameters": [hdr("d[0]")]},
+        assign(F("d[0]", "x"), HEX(0x44)),
+        assign(F("s[0]", "x"), HEX(0x55)),             # s[0] stays invalid
+        {"op": "add_header", "parameters": [hdr("s[1]")]},
+        assign(F("s[1]", "x"), HEX(0x66)),
+        {"op": "assign_header_stack", "parameters": [{"type": "header_stack", "value": "d"},
+                                                     {"type": "header_stack", "value": "s"}]},
+        {"op": "add_header_fast", "parameters": [hdr("d[0]")]},
+        assign(F("h", "x"), F("d[0]", "x")),
+    ]
+    j = mini_json(small, prims)
+    names = ["s[0]", "s[1]", "d[0]", "d[1]"]
+    j["headers"] += [{"name": n, "id": 20 + i, "header_type": "h_t", "metadata": False}
+                     for i, n in enumerate(names)]
+    j["header_stacks"] = [{"name": "s", "id": 0, "header_type": "h_t", "size": 2, "header_ids": [20, 21]},
+                          {"name": "d", "id": 1, "header_type": "h_t", "size": 2, "header_ids": [22, 23]}]
+    j["deparsers"][0]["order"] = ["h"] + names
+    want = [(0, bytes([0x44, 0x66, 0x44, 0x66]))]   # h, s[1], d[0], d[1]
+    assert _both_paths(j, 0, bytes([0x99])) == (want, want)
+
+
+def test_deparser_log_msg_as_p4pc_emits_it():
+    """p4pc puts an extern call such as log_msg in a v1model deparser into the
+    deparser's primitives; it runs once per emitted packet, on both paths."""
+    from p4switch.engine import Engine
+    prim = {"op": "log_msg", "parameters": [
+        {"type": "string", "value": "deparser a={}"},
+        {"type": "parameters_vector", "value": [F("h", "a")]}]}
+    j = _with_deparser_prims(mini_json(H8, []), [prim])
+    for run in (lambda sw: sw.process_packet(0, bytes([7, 0, 0, 0, 0])),
+                lambda sw: Engine.process_packet(sw, 0, bytes([7, 0, 0, 0, 0]))):
+        logs: list[str] = []
+        assert run(Switch.from_json(j, log=logs.append)) == [(0, bytes([7, 0, 0, 0, 0]))]
+        assert logs == ["deparser a=7"]

@@ -122,10 +122,15 @@ def test_tcp_state_machine_and_timeouts():
              (1, K.TCP_EV_FLAGS, K.TCP_FLAG_FIN | K.TCP_FLAG_ACK, "CLOSE_WAIT", 7),
              (0, K.TCP_EV_FLAGS, K.TCP_FLAG_FIN | K.TCP_FLAG_ACK, "LAST_ACK", 7),
              (0, K.TCP_EV_FLAGS, K.TCP_FLAG_RST, "CLOSE", 2)]
+    prev = 30
     for side, kind, flags, state, timeout in steps:
         plan = mgr.tcp_event(r.idx, r.gen, side, kind, flags)
         assert rec.state == state
-        assert [e.idle_timeout_ns for e in plan.modifies] == [timeout * 10**9] * 2
+        assert rec.entries[0].idle_timeout_ns == timeout * 10**9
+        # entries are rewritten only when the timeout changes (CLOSE_WAIT -> LAST_ACK: 7 -> 7)
+        want = [] if timeout == prev else [timeout * 10**9] * 2
+        assert [e.idle_timeout_ns for e in plan.modifies] == want
+        prev = timeout
     # an event of an earlier session with the same index: ignored
     assert mgr.tcp_event(r.idx, r.gen + 1, 0, K.TCP_EV_FLAGS, K.TCP_FLAG_RST).note == "no such session"
     # expiry in CLOSE: no RST; the re-notification is a stale one

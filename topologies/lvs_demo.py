@@ -308,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synproxy", action="store_true",
                     help="web service in SYNPROXY mode (SYN cookies answered by the data plane)")
     args = ap.parse_args(argv)
+    if args.requests < 1:
+        ap.error(f"--requests {args.requests}: must be at least 1")
+    # the build directory first: a bad --out is reported before any namespace exists
+    try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        ap.error(f"--out {args.out}: cannot create the directory: {e.strerror}")
     ok, why = netns_supported()
     if not ok:
         print(f"lvs demo: cannot run: {why}", file=sys.stderr)
@@ -322,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     from topologies.netns import NetnsError
     try:
         return _run(con, args)
-    except (BuildError, TopologyError, NetnsError, RuntimeError) as e:
+    except (BuildError, TopologyError, NetnsError, RuntimeError, OSError) as e:
         print(f"lvs demo: {e}", file=sys.stderr)
         return 1
 

@@ -738,7 +738,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{PROG}: usage: serve SPEC.json", file=sys.stderr)
             return 2
         return serve(argv[1])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.ready_timeout > 0:
+        parser.error(f"--ready-timeout {args.ready_timeout}: must be more than 0 seconds")
     try:
         import networkx  # noqa: F401 -- only to say early which interpreter to use
 

@@ -160,6 +160,9 @@ def _table_entry(idx: P4InfoIndex, e: Any, where: str) -> PlannedUpdate:
         raise RuntimeJsonError(f"{where}: expected an object, got {e!r}")
     if "table" not in e:
         raise RuntimeJsonError(f"{where}: no 'table'")
+    for key in ("table", "action_name"):  # a list or object here is a shape error, not a name
+        if key in e and not isinstance(e[key], str):
+            raise RuntimeJsonError(f"{where}.{key}: expected a name, got {e[key]!r}")
     t = _lookup(idx.table, e["table"], where=f"{where}.table")
     tname = t.preamble.name
     te = pb.TableEntry(table_id=t.preamble.id)
@@ -419,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true",
                     help="only check and encode the runtime file; contact no switch")
     args = ap.parse_args(argv)
+    if not 0 <= args.device_id < 1 << 64:
+        ap.error(f"--device-id {args.device_id}: must be in 0..2^64-1")
+    if not 0 < args.election_id < 1 << 64:
+        ap.error(f"--election-id {args.election_id}: must be in 1..2^64-1")
+    if not args.timeout > 0:
+        ap.error(f"--timeout {args.timeout}: must be more than 0 seconds")
     try:
         runtime = load_runtime_json(args.runtime)
         p4info = args.p4info or _from_runtime(runtime, "p4info", args)

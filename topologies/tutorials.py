@@ -14,6 +14,7 @@ smaller-wins priority), so the same text can be applied at start-up
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import dataclass
@@ -44,28 +45,81 @@ def load_topology_json(path: str, *, program: str | None = None,
     ``sN-runtime.json``, whose path in the file is relative to the exercise
     directory, i.e. the parent of the topology file's directory).  A link
     ``["h1", "s1-p1"]`` connects h1's next interface to port 1 of s1."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as e:
-        raise TopologyError(f"cannot read {path}: {e.strerror}") from None
-    except json.JSONDecodeError as e:
-        raise TopologyError(f"{path}: not JSON: {e}") from None
+    data = _read_json_object(path, TopologyError)
     exercise_dir = os.path.dirname(os.path.dirname(os.path.abspath(path)))
+    hosts = _section(data, "hosts", path)
+    switches = _section(data, "switches", path)
+    links = data.get("links") or []
+    if not isinstance(links, list):
+        raise TopologyError(f"{path}: links: expected a list of [end, end], got {type(links).__name__}")
+    if not hosts and not switches:
+        raise TopologyError(f"{path}: no hosts and no switches: not a tutorials topology.json")
     topo = Topology()
-    for name, h in (data.get("hosts") or {}).items():
-        topo.add_host(name, ip=h.get("ip"), mac=h.get("mac"), commands=list(h.get("commands", [])))
-    for name, s in (data.get("switches") or {}).items():
+    for name, h in hosts.items():
+        where = f"{path}: hosts.{name}"
+        ip, mac = h.get("ip"), h.get("mac")
+        for key, v in (("ip", ip), ("mac", mac)):
+            if v is not None and not isinstance(v, str):
+                raise TopologyError(f"{where}.{key}: expected a string, got {v!r}")
+        if ip is not None:
+            try:
+                ipaddress.IPv4Interface(ip)
+            except ValueError:
+                raise TopologyError(f"{where}.ip: {ip!r} is not an IPv4 address[/prefix]") from None
+        if mac is not None:
+            try:
+                codec.parse_mac(mac)
+            except codec.CodecError:
+                raise TopologyError(f"{where}.mac: {mac!r} is not a MAC address") from None
+        commands = h.get("commands", [])
+        if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
+            raise TopologyError(f"{where}.commands: expected a list of strings")
+        topo.add_host(name, ip=ip, mac=mac, commands=list(commands))
+    for name, s in switches.items():
         runtime = None
-        if with_runtime and s.get("runtime_json"):
-            runtime = load_runtime_json(os.path.join(exercise_dir, s["runtime_json"]))
+        rj = s.get("runtime_json")
+        if rj is not None and not isinstance(rj, str):
+            raise TopologyError(f"{path}: switches.{name}.runtime_json: expected a path, got {rj!r}")
+        if with_runtime and rj:
+            runtime = load_runtime_json(os.path.join(exercise_dir, rj))
         topo.add_switch(name, program=program, runtime=runtime)
-    for i, link in enumerate(data.get("links") or []):
+    for i, link in enumerate(links):
         if not isinstance(link, list) or len(link) < 2:
             raise TopologyError(f"{path}: links[{i}]: expected [end, end, ...], got {link!r}")
         (a, pa), (b, pb) = (_endpoint(topo, e, f"{path}: links[{i}]") for e in link[:2])
         topo.add_link(a, b, port_a=pa, port_b=pb)
     return topo
+
+
+def _read_json_object(path: str, error: type[TopologyError]) -> dict:
+    """The JSON object in `path`, or `error` saying why not (unreadable, not
+    UTF-8, not JSON, not an object) -- never a decoder traceback."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise error(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not JSON: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise error(f"{path}: not JSON: {e}") from None
+    except RecursionError:
+        raise error(f"{path}: not JSON: nested too deeply") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected an object")
+    return data
+
+
+def _section(data: dict, key: str, path: str) -> dict[str, dict]:
+    """``hosts`` / ``switches``: an object of name -> object (absent: empty)."""
+    v = data.get(key) or {}
+    if not isinstance(v, dict):
+        raise TopologyError(f"{path}: {key}: expected an object of name: {{...}}, "
+                            f"got {type(v).__name__}")
+    for name, item in v.items():
+        if not isinstance(item, dict):
+            raise TopologyError(f"{path}: {key}.{name}: expected an object, got {item!r}")
+    return v
 
 
 def _endpoint(topo: Topology, text: Any, where: str) -> tuple[str, int | None]:
@@ -84,16 +138,7 @@ def _endpoint(topo: Topology, text: Any, where: str) -> tuple[str, int | None]:
 # sN-runtime.json
 
 def load_runtime_json(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as e:
-        raise RuntimeJsonError(f"cannot read {path}: {e.strerror}") from None
-    except json.JSONDecodeError as e:
-        raise RuntimeJsonError(f"{path}: not JSON: {e}") from None
-    if not isinstance(data, dict):
-        raise RuntimeJsonError(f"{path}: expected an object")
-    return data
+    return _read_json_object(path, RuntimeJsonError)
 
 
 @dataclass(frozen=True)

@@ -327,6 +327,20 @@ class BlockMixin:
             ref = refs.get(name)
             if ref is not None and any(a.name == "defaultonly" for a in ref.annotations):
                 self.err(e, "Entry: Action marked with defaultonly used in table", TYPE)
+        if kinds and all(k == "exact" for k in kinds):
+            # two entries with the same exact key: p4c's "Duplicate entry keys"
+            seen: dict[tuple, Any] = {}
+            for e in p.entries:
+                items = e.keys.items if isinstance(e.keys, A.ListExpression) else [e.keys]
+                vals = [self.tp.const_value(x) for x in items]
+                if any(v is None for v in vals) or len(vals) != len(kinds):
+                    continue
+                key = tuple(id(v) if isinstance(v, A.Node) else (type(v) is bool, v) for v in vals)
+                if key in seen:
+                    where = items[0] if len(items) == 1 else e.keys
+                    self.err(where, "Duplicate entry keys", LATE, "keys")
+                    break
+                seen[key] = e
 
     def check_action_args_match(self, ref_expr: Any, use: Any, refs: dict) -> None:
         """Directional action arguments bound in the actions list must be repeated identically."""

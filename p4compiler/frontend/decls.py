@@ -413,6 +413,13 @@ class DeclMixin:
             t = self.rtype(d.type, scope)
         except _Abort:
             t = _UNK
+        if any(isinstance(n, A.DontCareType) for n in d.type.walk()):
+            # `const S<_> x = ...`: p4c cannot give the type argument a type (it reports the
+            # field of the synthesized type, without a location)
+            self.err(None, f"Type of constant {d.name} cannot contain '_'", TYPE)
+        if d.name == "__v1model_version" and isinstance(d.init, A.UnaryOp) and d.init.op == "-":
+            self.err(d.init, f"{self.show(d.init)}: expected v1model version to be a non-negative number",
+                     LATE, "expected")
         self.tp.set_decl_type(d, t)
         try:
             self.expr(d.init, scope, t)
@@ -463,7 +470,7 @@ class DeclMixin:
         if isinstance(e, (A.ListExpression, A.StructExpression)):
             items = e.items if isinstance(e, A.ListExpression) else [f.expr for f in e.fields]
             return all(self._is_ctor_const(x) for x in items)
-        if isinstance(e, (A.BinaryOp, A.UnaryOp, A.Cast, A.Mux, A.Slice)):
+        if isinstance(e, (A.BinaryOp, A.UnaryOp, A.Cast, A.Mux, A.Slice, A.PlusSlice)):
             return all(self._is_ctor_const(x) for x in e.children() if isinstance(x, A.Expression))
         return self._is_const_like(e)
 

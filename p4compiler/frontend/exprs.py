@@ -469,6 +469,33 @@ class ExprMixin:
             self.tp.set_const(e, CF.slice_value(v, hi, lo))
         return rt
 
+    def ex_PlusSlice(self, e: A.PlusSlice, scope: Scope, expected: Any) -> T.P4Type:
+        """`e[lo +: w]`: `w` bits from bit `lo`; `w` a compile-time constant, `lo` a constant or
+        a run-time unsigned value."""
+        bt = self.expr(e.expr, scope)
+        lt = self.expr(e.lo, scope)
+        self.expr(e.width, scope)
+        lo = self.tp.const_value(e.lo)
+        w = self.tp.const_value(e.width)
+        b = T.strip_newtype(bt)
+        if not isinstance(b, (T.Bits, T.InfInt, T.Unknown, T.TypeVar)):
+            self.fail(e, f"{self.show(e)}: bit extraction only defined for bit<> types", TYPE)
+        if not isinstance(w, int) or isinstance(w, bool):
+            self.fail(e.width, f"{self.show(e.width)}: width of a bit slice must be a compile-time constant", TYPE)
+        if w <= 0:
+            self.fail(e.width, f"{self.show(e.width)}: slice width must be positive", TYPE)
+        if isinstance(lo, bool) or (lo is None and not isinstance(T.strip_newtype(lt), (T.Bits, T.Unknown, T.TypeVar))):
+            self.fail(e.lo, f"{self.show(e.lo)}: bit index must be an unsigned integer", TYPE)
+        if isinstance(lo, int):
+            if lo < 0:
+                self.fail(e, f"{self.show(e)}: negative bit index {lo}", TYPE)
+            if isinstance(b, T.Bits) and lo + w - 1 >= b.width:
+                self.fail(e.lo, f"Bit index {lo + w - 1 if lo < b.width else lo} greater than width {b.width}", TYPE)
+            v = self.tp.const_value(e.expr)
+            if isinstance(v, int) and not isinstance(v, bool):
+                self.tp.set_const(e, CF.slice_value(v, lo + w - 1, lo))
+        return T.Bits(w)
+
     # operators
     def ex_UnaryOp(self, e: A.UnaryOp, scope: Scope, expected: Any) -> T.P4Type:
         if isinstance(e.expr, (A.InvalidExpression, A.ListExpression, A.StructExpression)):

@@ -4,6 +4,8 @@ phase, i.e. only when nothing earlier failed.
 Part of `typecheck.Checker` (a mixin: methods use the other parts through `self`)."""
 from __future__ import annotations
 
+from typing import Any
+
 from .. import ast as A
 from .. import types as T
 from .base import LATE
@@ -48,21 +50,37 @@ class LateMixin:
                 d = self.tp.decl_of(n)
                 if isinstance(d, A.ActionDeclaration):
                     used.add(id(d))
-        seen: dict[tuple[str, str], A.Declaration] = {}
+        seen: dict[tuple[str, str], Any] = {}
         visited: set[tuple[str, int]] = set()
 
         def claim(kind: str, node: A.Declaration, name: str, prefix: str) -> None:
             if (prefix, id(node)) in visited or (kind == "action" and id(node) not in used):
                 return
             visited.add((prefix, id(node)))
-            other = seen.setdefault((kind, name), node)
-            if other is not node:
+            # an action is one P4Info object whatever the instances; a table is one per instance
+            me = id(node) if kind == "action" else (prefix, id(node))
+            other = seen.setdefault((kind, name), me)
+            if other != me and kind == "table" and other[1] == id(node):
+                # one table declaration in two control instances under one absolute @name
+                self.err(None, f"Name '{name}' is used for multiple table objects in the P4Info message",
+                         LATE, "duplicate")
+            elif other != me:
                 shown = N.annotation_string(N.find_annotation(node.annotations, "name")) or node.name
                 self.err(node, f"{shown}: conflicting control plane name: {name}", LATE, "duplicate")
         for d in self.program.declarations:
             if isinstance(d, A.ActionDeclaration):
                 claim("action", d, N.action_name(d, None), "")
-        for blk in blocks:
+        pos = {id(d): i for i, d in enumerate(self.program.declarations)}
+
+        def source_order(item: tuple[int, Any]) -> tuple[int, int]:
+            # p4c walks the program after inlining: top-level controls in source order,
+            # each followed by what was inlined into it
+            i, blk = item
+            root = blk
+            while root.parent is not None and root.parent.kind in ("control", "parser", "table"):
+                root = root.parent
+            return pos.get(id(root.decl), len(pos)), i
+        for _, blk in sorted(enumerate(blocks), key=source_order):
             if blk.kind == "control":
                 for x in blk.decl.locals:
                     if isinstance(x, A.ActionDeclaration):

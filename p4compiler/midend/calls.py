@@ -7,6 +7,8 @@ back after the body) are reproduced by copying through fresh storage.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from .. import ast as A
 from ..diagnostics import CompilerError
 from .lower import Scope, _p, iter_headers, source_info, src_text
@@ -102,6 +104,8 @@ def bind_params(lw, params, args, call_scope: Scope, inner: Scope, loc, *, alias
                 lw.assign(tmp, v, loc)
                 inner.names[p.name] = tmp
         else:
+            if isinstance(a, A.PlusSlice):
+                a = lw.plus_to_slice(a, call_scope)
             if isinstance(a, A.Slice):
                 from .lower import SliceLV
                 dst = SliceLV(lw.value(a.expr, call_scope), lw.const_of(a.hi, call_scope),
@@ -142,7 +146,7 @@ def _arg_root(e):
         if isinstance(e, A.Member):
             parts.append(e.member)
             e = e.expr
-        elif isinstance(e, (A.ArrayIndex, A.Slice)):
+        elif isinstance(e, (A.ArrayIndex, A.Slice, A.PlusSlice)):
             parts.append("[]")
             e = e.expr
         elif isinstance(e, A.PathExpression):
@@ -634,6 +638,72 @@ def lower_for(lw, s: A.ForStatement, scope) -> None:
     _unroll(lw, s, inner)
 
 
+def _jumps_in(st) -> bool:
+    """Whether `st` holds a break/continue of the loop being lowered (not of a nested loop)."""
+    if isinstance(st, (A.BreakStatement, A.ContinueStatement)):
+        return True
+    if isinstance(st, (A.ForStatement, A.ForInStatement)):
+        return False
+    return any(_jumps_in(c) for c in st.children() if isinstance(c, (A.Statement, A.SwitchCase)))
+
+
+def _flag(name: str, loc) -> A.Expression:
+    return A.PathExpression(A.Path(name), loc=loc)
+
+
+def _guard_jumps(st):
+    """Rewrite break/continue of an unrolled loop body into assignments of the flags
+    `$brk` / `$cont`; every statement after one that may jump runs only while neither is set."""
+    loc = st.loc
+    if isinstance(st, A.BreakStatement):
+        return A.AssignmentStatement(_flag("$brk", loc), A.BoolLiteral(True, loc=loc), loc=loc)
+    if isinstance(st, A.ContinueStatement):
+        return A.AssignmentStatement(_flag("$cont", loc), A.BoolLiteral(True, loc=loc), loc=loc)
+    if isinstance(st, A.BlockStatement):
+        out = []
+        comps = list(st.components)
+        for i, c in enumerate(comps):
+            out.append(_guard_jumps(c) if isinstance(c, A.Statement) else c)
+            if isinstance(c, A.Statement) and _jumps_in(c) and i + 1 < len(comps):
+                rest = A.BlockStatement(comps[i + 1:], loc=loc)
+                go = A.UnaryOp("!", A.BinaryOp("||", _flag("$brk", loc), _flag("$cont", loc), loc=loc), loc=loc)
+                out.append(A.IfStatement(go, _guard_jumps(rest), loc=loc))
+                break
+        return dataclasses.replace(st, components=out)
+    if isinstance(st, A.IfStatement):
+        return dataclasses.replace(st, then=_guard_jumps(st.then),
+                                   other=_guard_jumps(st.other) if st.other is not None else None)
+    if isinstance(st, A.SwitchStatement):
+        return dataclasses.replace(st, cases=[dataclasses.replace(c, body=_guard_jumps(c.body) if c.body else None)
+                                              for c in st.cases])
+    return st
+
+
+class _UnrolledBody:
+    """The body of one unrolled iteration: as written, or (when it breaks/continues)
+    rewritten with run-time flags, since p4c's targets have no loops in pipelines and parsers."""
+
+    def __init__(self, lw, body, scope: Scope, loc) -> None:
+        self.lw, self.scope, self.loc = lw, scope, loc
+        self.jumps = _jumps_in(body)
+        self.body = _guard_jumps(body) if self.jumps else body
+        if self.jumps:
+            f = ConstV(False, TBool())
+            scope.names["$brk"] = lw.st.alloc("brk", TBool())
+            scope.names["$cont"] = lw.st.alloc("cont", TBool())
+            lw.assign(scope.names["$brk"], f, loc)
+
+    def run(self, body_scope: Scope) -> None:
+        lw = self.lw
+        if not self.jumps:
+            lw.stmt(self.body, body_scope)
+            return
+        lw.assign(self.scope.names["$cont"], ConstV(False, TBool()), self.loc)
+        guarded = A.IfStatement(A.UnaryOp("!", _flag("$brk", self.loc), loc=self.loc),
+                                A.BlockStatement([self.body], loc=self.loc), loc=self.loc)
+        lw.stmt(guarded, body_scope)
+
+
 def _unroll(lw, s: A.ForStatement, inner: Scope) -> None:
     var_names = []
     for c in s.init:
@@ -643,6 +713,7 @@ def _unroll(lw, s: A.ForStatement, inner: Scope) -> None:
             var_names.append(c.name)
         else:
             raise CompilerError(s.loc, "for loop cannot be unrolled (non-constant initialisation)")
+    body = _UnrolledBody(lw, s.body, inner, s.loc)
     for _ in range(4096):
         if s.cond is not None:
             c = lw.value(s.cond, inner)
@@ -650,7 +721,7 @@ def _unroll(lw, s: A.ForStatement, inner: Scope) -> None:
                 raise CompilerError(s.loc, "for loop cannot be unrolled (condition not constant)")
             if not c.value:
                 return
-        lw.stmt(s.body, inner.child())
+        body.run(inner.child())
         for u in s.update:
             if isinstance(u, A.AssignmentStatement) and isinstance(u.left, A.PathExpression) \
                     and u.left.path.name in var_names:
@@ -679,10 +750,11 @@ def lower_for_in(lw, s: A.ForInStatement, scope) -> None:
     else:
         v = lw.value(coll, scope)
         values = lw.components(v)
+    body = _UnrolledBody(lw, s.body, inner, s.loc)
     for val in values:
         body_scope = inner.child()
         body_scope.names[s.decl.name] = val
-        lw.stmt(s.body, body_scope)
+        body.run(body_scope)
 
 
 def loop_jump(lw, s, kind: str) -> None:

@@ -9,6 +9,8 @@ the caller's emitter.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from .. import ast as A
 from ..diagnostics import CompilerError
 from ..printer import Printer
@@ -287,6 +289,21 @@ class Lowerer:
             j = op(">>", j, hexstr(lo))
         return ExprV(op("&", j, hexstr(mask(w), w)), t)
 
+    def plus_to_slice(self, e: A.PlusSlice, scope) -> A.Slice:
+        """`x[lo +: w]` with a constant `lo` is `x[lo + w - 1 : lo]`."""
+        lo = self.const_of(e.lo, scope)
+        w = self.const_of(e.width, scope)
+        return A.Slice(e.expr, A.IntLiteral(lo + w - 1), A.IntLiteral(lo), loc=e.loc)
+
+    def v_PlusSlice(self, e: A.PlusSlice, scope, want):
+        lo = self.value(e.lo, scope)
+        if isinstance(lo, ConstV):
+            return self.v_Slice(self.plus_to_slice(e, scope), scope, want)
+        # run-time start bit: (x >> lo) masked to w bits
+        w = self.const_of(e.width, scope)
+        base = self.value(e.expr, scope)
+        return ExprV(op("&", op(">>", self.data(base), self.data(lo)), hexstr(mask(w), w)), TBits(w))
+
     def v_UnaryOp(self, e: A.UnaryOp, scope, want):
         v = self.value(e.expr, scope, want)
         if e.op == "!":
@@ -529,6 +546,25 @@ class Lowerer:
             return ExprV(op("&", j, hexstr(mask(bt.width), bt.width)), t)
         return _retype(v, t)
 
+    def default_value(self, t: PType, loc) -> Val:
+        """The P4 default value of a type (what `...` fills in): 0, false, the first enum
+        member, error.NoError, invalid headers/unions, and field by field for structs/tuples."""
+        if isinstance(t, (TBits, TSerEnum, TEnum)):
+            return ConstV(0, t)
+        if isinstance(t, TBool):
+            return ConstV(False, t)
+        if isinstance(t, TError):
+            return ConstV(0, t)
+        if isinstance(t, TStructLike):
+            if t.kind in ("header", "union"):
+                return ObjV("invalid", t=t)
+            return ListV([self.default_value(ft, loc) for _, ft in t.fields], t)
+        if isinstance(t, TTuple):
+            return ListV([self.default_value(it, loc) for it in t.items], t)
+        if isinstance(t, TStack):
+            return ListV([ObjV("invalid", t=t.element) for _ in range(t.size)], t)
+        raise CompilerError(loc, f"no default value for a value of type {t}")
+
     def v_ListExpression(self, e: A.ListExpression, scope, want):
         items = []
         wants = []
@@ -536,17 +572,29 @@ class Lowerer:
             wants = [ft for _, ft in want.fields]
         elif isinstance(want, TTuple):
             wants = list(want.items)
-        for i, it in enumerate(e.items):
+        elif isinstance(want, TStack):
+            wants = [want.element] * want.size
+        given = list(e.items)
+        dots = bool(given) and isinstance(given[-1], A.Dots)
+        if dots:
+            given.pop()
+        for i, it in enumerate(given):
             items.append(self.value(it, scope, wants[i] if i < len(wants) else None))
-        t = want if isinstance(want, (TStructLike, TTuple)) else TTuple(tuple(x.t for x in items))
+        if dots:     # `{a, b, ...}`: the remaining elements get default values
+            items.extend(self.default_value(wt, e.loc) for wt in wants[len(given):])
+        t = want if isinstance(want, (TStructLike, TTuple, TStack)) else TTuple(tuple(x.t for x in items))
         return ListV(items, t)
 
     def v_StructExpression(self, e: A.StructExpression, scope, want):
         if isinstance(want, TStructLike):
             byname = {n.name: n for n in e.fields}
+            dots = "..." in byname and isinstance(byname["..."].expr, A.Dots)
             items = []
             for fname, ft in want.fields:
                 n = byname.get(fname)
+                if n is None and dots:    # `{f = v, ...}`: the other fields get default values
+                    items.append(self.default_value(ft, e.loc))
+                    continue
                 if n is None:
                     raise CompilerError(e.loc, f"missing field {fname}")
                 items.append(self.value(n.expr, scope, ft))
@@ -736,6 +784,8 @@ class Lowerer:
         pass
 
     def s_AssignmentStatement(self, s: A.AssignmentStatement, scope):
+        if isinstance(s.left, A.PlusSlice):
+            s = dataclasses.replace(s, left=self.plus_to_slice(s.left, scope))
         if isinstance(s.left, A.Slice):
             return self.slice_assign(s, scope)
         dst = self.value(s.left, scope)

@@ -162,6 +162,7 @@ struct metadata_t {
     /* SYNPROXY */
     bit<1>        cfg_synproxy;
     bit<16>       cfg_syn_mss;    /* MSS the cookie SYN-ACK advertises */
+    bit<1>        cfg_tcp_states; /* report TCP events by digest */
     bit<2>        sp_op;          /* SP_OP_* chosen by Service */
     bit<4>        tcp_opt_words;  /* data offset - 5, as the parser counted */
     /* session state for seq tracking and translation (session actions) */

@@ -6,7 +6,8 @@
 
 control GlobalConfig(inout metadata_t meta) {
     action set_global_config(bit<1> fullnat, bit<1> icmp_echo, bit<1> synproxy,
-                             bit<16> syn_mss) {
+                             bit<16> syn_mss, bit<1> tcp_states) {
+        meta.cfg_tcp_states = tcp_states;
         meta.cfg_fullnat = fullnat;
         meta.cfg_icmp_echo = icmp_echo;
         meta.cfg_synproxy = synproxy;
@@ -18,7 +19,7 @@ control GlobalConfig(inout metadata_t meta) {
      * Until it does, every feature is off (fail closed). */
     table global_config {
         actions = { set_global_config; }
-        default_action = set_global_config(0, 0, 0, 536);
+        default_action = set_global_config(0, 0, 0, 536, 0);
         size = 1;
     }
 

@@ -53,7 +53,9 @@ control SeqTrack(inout headers_t hdr, inout metadata_t meta) {
                     }
                 }
             }
-            if (first == 1 && meta.sess_side == 0) {
+            if (meta.cfg_tcp_states == 0) {
+                /* state tracking off: no digests (sessions keep one timeout) */
+            } else if (first == 1 && meta.sess_side == 0) {
                 digest<tcp_event_t>(1, { meta.sess_idx, meta.sess_gen, (bit<8>)meta.sess_side,
                                          TCP_EV_FIRST_ACK, hdr.tcp.flags });
             } else if ((hdr.tcp.flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) != 0) {
