@@ -23,6 +23,7 @@ def main(argv=None) -> int:
     ap.add_argument("--entries", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--packets", type=int, default=2000)
+    ap.add_argument("--sessions", type=int, default=1000)
     a = ap.parse_args(argv)
     from p4common.p4info import P4InfoIndex, load_p4info
     from p4common.proto import p4runtime_pb2 as pb
@@ -85,12 +86,64 @@ def main(argv=None) -> int:
                     break
             dt = time.perf_counter() - t0
             print(f"wire -> packet-in:                   {got / dt:9.0f} packets/s ({got}/{a.packets})")
+            done, dt = sessions(c, t, a.sessions)
+            print(f"session set-up (in, write 2, out):    {done / dt:9.0f} sessions/s ({done}/{a.sessions})")
         else:
             print("packet rates: need the in-process target (wire ports)")
         c.close()
     finally:
         t.stop()
     return 0
+
+
+def sessions(c, t, n: int) -> tuple[int, float]:
+    """The load balancer's pattern, one session at a time: a frame from the wire is
+    punted (PacketIn), the client writes two table updates in one Write (insert this
+    session's l2 entry, delete the previous one) and re-injects the packet (PacketOut),
+    which must leave on port 2.  Returns (sessions completed, seconds)."""
+    import threading
+
+    from p4common.p4info import P4InfoIndex, load_p4info
+    from p4common.proto import p4runtime_pb2 as pb
+    ix = P4InfoIndex(load_p4info(program("p4rt_full")[1]))
+    tid = ix.tables["I.l2"].preamble.id
+    fwd = ix.actions["I.fwd"].preamble.id
+    wire = t.wire()
+    left = threading.Event()
+    wire[2].on_transmit = lambda _p, _f: left.set()
+
+    def l2(op, key):
+        te = pb.TableEntry(table_id=tid)
+        te.match.add(field_id=1).exact.value = (0x020000000000 | key).to_bytes(6, "big")
+        if op != pb.Update.DELETE:
+            te.action.action.action_id = fwd
+            te.action.action.params.add(param_id=1, value=b"\x02")
+        return update(op, table_entry=te)
+    done = 0
+    t0 = time.perf_counter()
+    try:
+        for i in range(n):
+            left.clear()
+            wire[1].inject(bytes.fromhex("000000000077") + (0x040000000000 | i).to_bytes(6, "big")
+                           + b"\x88\xb5" + b"s" * 50)
+            pin = c.expect("packet", 2.0)
+            ups = [l2(pb.Update.INSERT, i)]
+            if i:
+                ups.append(l2(pb.Update.DELETE, i - 1))
+            c.stub.Write(c.write_req(ups))
+            po = pb.StreamMessageRequest()
+            po.packet.payload = pin.payload
+            po.packet.metadata.add(metadata_id=1, value=b"\x02")
+            po.packet.metadata.add(metadata_id=2, value=b"\x00")
+            c.send(po)
+            if not left.wait(2.0):
+                break
+            done += 1
+    except TimeoutError:
+        pass
+    finally:
+        wire[2].on_transmit = None
+    return done, time.perf_counter() - t0
 
 
 if __name__ == "__main__":

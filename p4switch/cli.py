@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="p4sw",
         description="Software P4 switch executing BMv2 JSON with simple_switch semantics.",
-        epilog="simple_switch_grpc's target options may also follow a `--`.")
+        epilog="simple_switch_grpc's target options may also follow a `--`.  "
+               "Exit status: 0 after a clean stop (SIGTERM/SIGINT), 2 on a bad argument or "
+               "a start-up error (printed as one `p4sw: error:` line).")
     p.add_argument("json", nargs="?", help="BMv2 JSON file of the P4 program")
     p.add_argument("-i", "--interface", action="append", default=[], metavar="PORT@IFACE",
                    help="attach interface IFACE (or, with --use-files, pcap file stem) as PORT; repeatable")
@@ -613,7 +615,10 @@ def client_main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="p4sw-cli",
         description="Send simple_switch_CLI commands to a running p4sw "
-                    "(from -c, a file, or standard input).")
+                    "(from -c, a file, or standard input).",
+        epilog="Exit status: 0 if every command succeeded; 1 if one failed (each failure "
+               "printed as `Error: <command>: <reason>`), the file could not be read or the "
+               "switch could not be reached; 2 on a bad argument.")
     p.add_argument("--thrift-port", type=int, default=DEFAULT_THRIFT_PORT)
     p.add_argument("--thrift-ip", default="127.0.0.1")
     p.add_argument("-c", "--command", action="append", default=[], help="command to run (repeatable)")

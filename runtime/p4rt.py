@@ -186,6 +186,7 @@ class P4RuntimeClient:
             req.ClearField("updates")
             u = req.updates.add(type=kind)
             u.entity.digest_entry.digest_id = info.preamble.id
+            # one sample per list, sent at once (batching by 64 / 5 ms measured slower)
             u.entity.digest_entry.config.max_list_size = 1
             u.entity.digest_entry.config.max_timeout_ns = 0
             u.entity.digest_entry.config.ack_timeout_ns = 1_000_000_000

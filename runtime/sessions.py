@@ -14,7 +14,7 @@ import struct
 import time
 import zlib
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from runtime import constants as K
 from runtime import tcpframes as TF
@@ -67,6 +67,7 @@ class SessionRecord:
     syn_tries: int = 0
     syn_at: float = 0.0
     ingress_port: int = 0
+    rearmed: bool = False             # entries re-armed once for the rest of the state's timeout
 
 
 @dataclass(frozen=True)
@@ -469,7 +470,13 @@ class SessionManager:
         old = rec.state
         if kind == K.TCP_EV_FIRST_ACK:
             if rec.state == "SYN_RECV":
+                # Lazily: the entries keep the SYN_RECV timeout; if they go
+                # idle that long, idle() re-arms them for the rest of the
+                # ESTABLISHED timeout. Most connections end (FIN) first, so
+                # this saves a write per connection.
                 rec.state = "ESTABLISHED"
+                self.stats.state_changes += 1
+                return Plan(note="SYN_RECV -> ESTABLISHED (entries re-armed lazily)")
         elif flags & K.TCP_FLAG_RST:
             rec.state = "CLOSE"
         elif flags & K.TCP_FLAG_FIN:
@@ -483,6 +490,7 @@ class SessionManager:
         self.stats.state_changes += 1
         before = rec.entries
         rec.entries = self._rec_entries(rec)
+        rec.rearmed = False
         if before == rec.entries:     # same timeout (FIN_WAIT -> TIME_WAIT ...): nothing to write
             return Plan(note=f"{old} -> {rec.state}")
         return Plan(modifies=list(rec.entries), note=f"{old} -> {rec.state}")
@@ -545,6 +553,17 @@ class SessionManager:
         left) deletes just that entry; deleting what is gone is harmless."""
         key = _flow_from_match(entry_match)
         rec = self.by_inbound.get(key) or self.by_outbound.get(key)
+        if rec is not None and rec.entries and rec.entries[0].action != "session_hold":
+            want = self._rec_entries(rec)[0].idle_timeout_ns
+            armed = rec.entries[0].idle_timeout_ns
+            if want > armed and not rec.rearmed:
+                # the state's timeout is longer than the entries carry
+                # (SYN_RECV -> ESTABLISHED, lazily): re-arm for the rest
+                rec.rearmed = True
+                rest = self._rec_entries(rec)
+                rec.entries = tuple(replace(e, idle_timeout_ns=max(want - armed, 1_000_000_000))
+                                    for e in rest)
+                return Plan(modifies=list(rec.entries), note="re-armed for the state's timeout")
         if rec is None:     # already freed, or left by an earlier daemon: remove it
             self.stats.stale_timeouts += 1
             return Plan(deletes=[Entry(K.T_SESSION, tuple(entry_match), "")],

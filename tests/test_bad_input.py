@@ -243,6 +243,10 @@ def test_live_runtime_cli_bad_commands_keep_session(tmp_path):
                 ok, text = c.command(line)
                 assert not ok and message in text, (line, text)
                 assert "Traceback" not in text
+            ok, text = c.command(f"load_new_config_file {BASIC_P4INFO}")
+            assert not ok and "looks like a text P4Info" in text, text
+            ok, text = c.command("swap_configs")
+            assert not ok and "no new config loaded" in text, text
             ok, text = c.command("table_add MyIngress.ipv4_lpm MyIngress.drop 10.0.0.1/32 =>")
             assert ok and "handle 0" in text, text
             ok, text = c.command("show_ports")
@@ -278,6 +282,26 @@ def test_live_runtime_cli_bad_indices(tmp_path):
     finally:
         err = _stop(proc)
     assert "Traceback" not in err and proc.returncode == 0, err
+
+
+def test_p4sw_malformed_pcap_inputs(tmp_path):
+    """--use-files: a file that is not pcap is refused at start-up; a damaged
+    record is counted (rx_malformed) and the switch exits cleanly."""
+    (tmp_path / "g1_in.pcap").write_bytes(b"garbage-not-a-pcap-file-at-all")
+    cp = run(_tool("p4sw") + [str(BASIC_JSON), "--use-files", "0", "-i", "1@g1",
+                              "--exit-when-done", "--thrift-port", "0"], cwd=tmp_path)
+    assert_error(cp, 2, "g1_in.pcap: not a pcap file")
+    (tmp_path / "g2_in.pcap").write_bytes(b"\xd4\xc3\xb2\xa1\x02\x00")
+    cp = run(_tool("p4sw") + [str(BASIC_JSON), "--use-files", "0", "-i", "1@g2",
+                              "--exit-when-done", "--thrift-port", "0"], cwd=tmp_path)
+    assert_error(cp, 2, "g2_in.pcap: too short for a pcap header")
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    (tmp_path / "g3_in.pcap").write_bytes(header + struct.pack("<IIII", 0, 0, 100, 100) + bytes(20))
+    cp = run(_tool("p4sw") + [str(BASIC_JSON), "--use-files", "0", "-i", "1@g3", "--log-console",
+                              "--exit-when-done", "--thrift-port", "0"], cwd=tmp_path)
+    out = cp.stdout.decode() + cp.stderr.decode()
+    assert cp.returncode == 0 and "Traceback" not in out, out
+    assert "port 1 (g3): rx=0 tx=0 rx_malformed=1" in out, out
 
 
 # ---------------------------------------------------------------------------
@@ -405,6 +429,16 @@ bogus = 1
 ip = "10.0.2.12"
 port = 8000
 weight = -3
+[[service]]
+name = "ok1"
+vip = "10.0.0.102"
+port = 80
+protocol = "tcp"
+[[service]]
+name = "ok2"
+vip = "10.0.0.102"
+port = 80
+protocol = "tcp"
 """
 
 BAD_CONFIG_LINES = [
@@ -426,7 +460,7 @@ BAD_CONFIG_LINES = [
     "service[3].server[0].weight: weight -3 is outside",
     "service[0].server[1]: real server 10.0.2.11:8000 listed twice",
     "service[1].name: service name 'web' already used by service[0]",
-    "service[2]: tcp 10.0.0.100:80 already defined by service[1]",
+    "service[5]: tcp 10.0.0.102:80 already defined by service[4]",
     "service[3].bogus: unknown key 'bogus'",
 ]
 
@@ -480,6 +514,97 @@ def test_p4lvs_config_binary(files):
 def test_p4lvs_ops_without_daemon(tmp_path, argv, status, message):
     cp = run(_tool("p4lvs") + argv[:1] + ["--socket", str(tmp_path / "none.sock")] + argv[1:])
     assert_error(cp, status, message)
+
+
+@pytest.fixture
+def lvs_daemon(tmp_path):
+    """p4sw (P4Runtime only) + `p4lvs run` compiling p4src/lvs.p4; yields the
+    control socket.  Both are ours and stopped by pid."""
+    cfg = tmp_path / "good.toml"
+    cfg.write_text(GOOD_CONFIG)
+    ready = tmp_path / "ready"
+    sw = subprocess.Popen(_tool("p4sw") + ["--no-p4", "--grpc-server-addr", "127.0.0.1:0",
+                                           "--thrift-port", "0", "--ready-file", str(ready)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    procs = [sw]
+    try:
+        addr = None
+        deadline = time.monotonic() + 60
+        while addr is None and time.monotonic() < deadline and sw.poll() is None:
+            line = sw.stdout.readline().decode()
+            if line.startswith("P4Runtime server listening on "):
+                addr = line.split()[4]
+        assert addr, "p4sw did not start its P4Runtime server"
+        sock = tmp_path / "ctl.sock"
+        d = subprocess.Popen(_tool("p4lvs") + ["run", "-c", str(cfg), "--switch", addr,
+                                               "--socket", str(sock), "--build-dir",
+                                               str(tmp_path / "build")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+        procs.append(d)
+        deadline = time.monotonic() + 240
+        while not sock.exists():
+            if d.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"p4lvs did not start: {d.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+        yield sock, d
+    finally:
+        for p in reversed(procs):
+            _stop(p)
+            if p.stdout:
+                p.stdout.close()
+
+
+GOOD_CONFIG = """\
+[global]
+workers = 2
+
+[[interface]]
+port = 1
+mac = "02:00:00:00:00:01"
+ip = "10.0.1.1"
+
+[local]
+addresses = ["10.0.2.100"]
+port_range = [5000, 65535]
+
+[[service]]
+name = "web"
+vip = "10.0.0.100"
+port = 80
+protocol = "tcp"
+[[service.server]]
+ip = "10.0.2.11"
+port = 8000
+weight = 3
+"""
+
+
+@pytest.mark.slow
+def test_p4lvs_ops_bad_requests_to_running_daemon(lvs_daemon):
+    sock, daemon = lvs_daemon
+    s = ["--socket", str(sock)]
+    for argv, message in [
+        (["set-weight", *s, "web", "10.0.2.11:8000", "-5"], "weight 0..10000"),
+        (["set-weight", *s, "nosuch", "10.0.2.11:8000", "1"], "no service 'nosuch'"),
+        (["add-server", *s, "web", "10.0.2.12:99999"], "port must be 1..65535"),
+        (["add-server", *s, "web", "300.0.2.12:80"], "'300.0.2.12' is not an IPv4 address"),
+        (["del-server", *s, "web", "10.0.2.99:80"], "has no real server 10.0.2.99:80"),
+        (["del-service", *s, "nosuch"], "no service 'nosuch'"),
+        (["add-service", *s, "web", "--vip", "10.0.0.100", "--port", "80"], "service 'web' exists"),
+        (["add-service", *s, "w2", "--vip", "10.0.0.100", "--port", "80"], "is already a service"),
+        (["add-service", *s, "w3", "--vip", "999.0.0.1", "--port", "80"], "is not an IPv4 address"),
+        (["add-service", *s, "w4", "--vip", "10.0.0.7", "--port", "0"], "port 0 is outside"),
+    ]:
+        assert_error(run(_tool("p4lvs") + argv), 1, "p4lvs: ", message)
+    # a raw request that is not JSON gets an error reply; the daemon keeps serving
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(10)
+        c.connect(str(sock))
+        c.sendall(b"{not json\n")
+        assert b'"error": "bad request' in c.recv(4096)
+    cp = run(_tool("p4lvs") + ["list", *s])
+    assert cp.returncode == 0 and b"Traceback" not in cp.stderr
+    assert daemon.poll() is None
 
 
 # ---------------------------------------------------------------------------
@@ -538,6 +663,45 @@ def test_topology_json_rejected(tmp_path, content, message):
         cp = run(_module("mininet_backend") + ["--topology", str(topo),
                                                "--program", str(BASIC_JSON)])
         assert_error(cp, 1, "mininet_backend: error:", message)
+
+
+@pytest.mark.slow
+@pytest.mark.root
+def test_mininet_backend_sigterm_cleans_up():
+    """SIGTERM unwinds like ^C: Mininet stopped, switches gone, temp workdir removed."""
+    from topologies.mininet_backend import SYSTEM_PYTHON, mininet_supported
+    ok, why = mininet_supported(SYSTEM_PYTHON)
+    if not ok:
+        pytest.skip(why)
+    topo = SHARED / "tutorials" / "basic" / "pod-topo" / "topology.json"
+    if not topo.exists():
+        pytest.skip("tutorials corpus not found")
+    proc = subprocess.Popen(_module("mininet_backend") + ["--topology", str(topo),
+                                                          "--program", str(BASIC_JSON)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=REPO)
+    workdir = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline().decode()
+            if not line:
+                break
+            if "(workdir " in line:
+                workdir = Path(line.rsplit("(workdir ", 1)[1].rstrip(")\n"))
+            if "running;" in line:
+                break
+        assert workdir is not None and workdir.is_dir(), "the topology did not come up"
+        proc.terminate()
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        err = proc.stderr.read().decode()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert rc == 128 + 15 and "Traceback" not in err, (rc, err)
+    assert not workdir.exists(), f"{workdir} left behind"
 
 
 def test_mininet_backend_bad_flags(files):

@@ -411,3 +411,41 @@ control ingress(inout Headers h, inout Meta m, inout standard_metadata_t sm) {
            "expect 0 00 00 00 00 00 05  00 00 00 00 00 02  00 00  05 00 02 03 AA\n")
     res = _run_stf(tmp_path, body, stf)
     assert res.passed, res.reason
+
+
+def test_for_in_range_ends_must_fit_the_loop_variable():
+    e = _err("""extern void fn(in bit<8> c);
+control c() {
+    apply {
+        for (bit<8> a in 16w0 .. 16w15) { fn(a); }
+    }
+}
+""")
+    assert e.location.line == 4 and "Cannot cast implicitly type 'bit<16>' to type 'bit<8>'" in e.message
+    _check("extern void fn(in bit<8> c);\ncontrol c() { apply { for (bit<8> a in 0 .. 15) { fn(a); } } }\n")
+
+
+def test_noaction_that_is_not_an_action():
+    e = _err("const bit NoAction = 1;\ncontrol c() {\n    table t { actions = {} }\n    apply { t.apply(); }\n}\n")
+    assert e.location.line == 1 and "NoAction: expected to be an action" in e.message
+
+
+@pytest.mark.parametrize("ptype,bad", [
+    ("pair_t", True), ("bit<8>", False), ("int<4>", False), ("bool", False), ("E8", False), ("T8", False),
+])
+def test_action_data_parameters_are_scalars(ptype, bad):
+    src = f"""struct pair_t {{ bit<8> a; bit<8> b; }}
+enum bit<8> E8 {{ X = 1 }}
+type bit<8> T8;
+control c(inout bit<8> x) {{
+    action a({ptype} v) {{ }}
+    table t {{ actions = {{ a; }} }}
+    apply {{ t.apply(); }}
+}}
+action NoAction() {{ }}
+"""
+    if bad:
+        e = _err(src)
+        assert e.location.line == 5 and "Action parameter v has a type which is not bit<>" in e.message
+    else:
+        _check(src)

@@ -176,7 +176,9 @@ def test_session_created_once_duplicates_idempotent():
     # a new TCP session is in SYN_RECV until the client's first ACK is reported
     assert p1.writes[0].idle_timeout_ns == 30 * 10**9 and rec.state == "SYN_RECV"
     p3 = mgr.tcp_event(rec.ref.idx, rec.ref.gen, 0, K.TCP_EV_FIRST_ACK, K.TCP_FLAG_ACK)
-    assert rec.state == "ESTABLISHED" and p3.modifies[0].idle_timeout_ns == 90 * 10**9
+    assert rec.state == "ESTABLISHED" and p3.modifies == []      # re-armed lazily, on idle
+    p4 = mgr.idle(p1.writes[0].match)
+    assert [e.idle_timeout_ns for e in p4.modifies] == [60 * 10**9] * 2 and mgr.sessions() == [rec]
 
 
 def test_sessions_follow_weights_and_drain():

@@ -311,3 +311,24 @@ def test_server_rst_during_handshake_resets_client(lb):
     r = Ether(data)
     assert port == CLIENT_PORT and r[TCP].flags == "R" and r[TCP].seq == cookie + 1
     assert lb.mgr.sessions() == []
+
+
+def test_tcp_event_digests_first_ack_and_fin(lb):
+    """Both events use the one digest the P4Info declares (the daemon
+    enables it by that name), and nothing is reported with tcp_states off."""
+    digest_names = {d.preamble.name for d in lb.p4info.entities(EntityKind.DIGEST)}
+    lb.writer.write([__import__("runtime.entries", fromlist=["e"]).global_config_entry(lb.cfg.global_)])
+    rec, cookie, _, _, _ = handshake(lb)
+    got = [(d.name, d.values) for d in lb.sw.digests]
+    assert got == [("tcp_event_t", (rec.ref.idx, rec.ref.gen, 0, K.TCP_EV_FIRST_ACK, 0x10))]
+    lb.sw.digests.clear()
+    lb.send(CLIENT_PORT, c2v("FA", 1001, cookie + 1))
+    got = [(d.name, d.values) for d in lb.sw.digests]
+    assert got == [("tcp_event_t", (rec.ref.idx, rec.ref.gen, 0, K.TCP_EV_FLAGS, 0x11))]
+    assert {n for n, _ in got} <= digest_names
+    from dataclasses import replace
+    from runtime.entries import global_config_entry
+    lb.writer.write([global_config_entry(replace(lb.cfg.global_, tcp_states=False))])
+    lb.sw.digests.clear()
+    lb.send(CLIENT_PORT, c2v("FA", 1001, cookie + 1))
+    assert lb.sw.digests == []

@@ -118,7 +118,7 @@ def test_tcp_state_machine_and_timeouts():
     mgr.new_flow(flow)
     rec = mgr.sessions()[0]
     r = rec.ref
-    steps = [(0, K.TCP_EV_FIRST_ACK, K.TCP_FLAG_ACK, "ESTABLISHED", 11),
+    steps = [(0, K.TCP_EV_FIRST_ACK, K.TCP_FLAG_ACK, "ESTABLISHED", 30),   # entries re-armed lazily
              (1, K.TCP_EV_FLAGS, K.TCP_FLAG_FIN | K.TCP_FLAG_ACK, "CLOSE_WAIT", 7),
              (0, K.TCP_EV_FLAGS, K.TCP_FLAG_FIN | K.TCP_FLAG_ACK, "LAST_ACK", 7),
              (0, K.TCP_EV_FLAGS, K.TCP_FLAG_RST, "CLOSE", 2)]
@@ -138,6 +138,20 @@ def test_tcp_state_machine_and_timeouts():
     assert plan.packets == [] and len(plan.deletes) == 2
     again = mgr.idle(rec.entries[0].match)
     assert again.note == "stale timeout" and mgr.stats.expired == 1
+
+
+def test_syn_recv_to_established_rearms_lazily():
+    """FIRST_ACK writes nothing; an idle notification with the SYN_RECV
+    timeout re-arms the entries for the rest of ESTABLISHED (once)."""
+    mgr = SessionManager(parse_config(CFG))
+    mgr.new_flow(FlowKey(K.IP_PROTO_TCP, "10.0.1.2", 40002, "10.0.0.100", 80))
+    rec = mgr.sessions()[0]
+    assert mgr.tcp_event(rec.ref.idx, rec.ref.gen, 0, K.TCP_EV_FIRST_ACK, K.TCP_FLAG_ACK).modifies == []
+    plan = mgr.idle(rec.entries[0].match)
+    assert [e.idle_timeout_ns for e in plan.modifies] == [20 * 10**9] * 2     # 50 - 30
+    assert mgr.sessions() == [rec] and plan.packets == []
+    plan = mgr.idle(rec.entries[0].match)                                       # now it expires
+    assert mgr.sessions() == [] and len(plan.packets) == 2
 
 
 def test_established_expiry_sends_two_rst_triggers():

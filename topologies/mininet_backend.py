@@ -751,10 +751,17 @@ def main(argv: list[str] | None = None) -> int:
               f"({REPO / '.venv' / 'bin' / 'python'}); only the Mininet half uses {SYSTEM_PYTHON}",
               file=sys.stderr)
         return 1
+    # SIGTERM (kill, timeout, a supervisor) must unwind like ^C: the finally
+    # blocks stop Mininet and remove the temporary work directory
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return _controller_main(args)
     except KeyboardInterrupt:
         return 130
+
+
+def _terminate(signum, _frame):
+    raise SystemExit(128 + signum)
 
 
 def _controller_main(args: argparse.Namespace) -> int:

@@ -360,9 +360,15 @@ class DeclMixin:
         inner = scope.child("action", d)
         ps = self.params(d.params, inner, inner, "action")
         seen_dirless = False
-        for p in d.params:
+        for p, pt in zip(d.params, ps):
             if p.direction == "":
                 seen_dirless = True
+                b = T.strip_newtype(pt.type)
+                if not (isinstance(pt.type, T.NewType) or pt.type.is_unknown or
+                        isinstance(b, (T.Bits, T.Bool, T.SerEnum, T.TypeVar, T.Unknown))):
+                    # action data comes from the control plane: scalars only
+                    self.err(p, f"Action parameter {p.name} has a type which is not bit<>, int<>, bool, "
+                                f"type or serializable enum", TYPE)
             elif seen_dirless:
                 self.err(p, f"{p.name}: direction-less action parameters have to be at the end", TYPE)
                 break

@@ -26,7 +26,12 @@ class LateMixin:
                     isinstance(d, A.Instantiation) and isinstance(self.tp.decl_type(d), (T.Package, T.Unknown))):
                 self.err(d, "main: must be a package declaration", LATE, "invalid")
         if not any(isinstance(x, A.ActionDeclaration) and x.name == "NoAction" for x in self.program.declarations):
+            other = next((x for x in self.program.declarations if getattr(x, "name", None) == "NoAction"), None)
             for t in self.tables:
+                if t.property("default_action") is None and other is not None:
+                    self.err(other, "NoAction: expected to be an action; did you include core.p4?",
+                             LATE, "Target model error")
+                    break
                 if t.property("default_action") is None:
                     self.err(None, "Declaration of the action NoAction not found; did you include core.p4?",
                              LATE, "Target model error")

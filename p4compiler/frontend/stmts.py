@@ -193,6 +193,16 @@ class StmtMixin:
         else:
             self.expr(s.collection, inner)
         self.declaration(s.decl, inner)
+        if isinstance(s.collection, A.Range):
+            # the range's ends are assigned to the loop variable
+            vt = self.tp.decl_type(s.decl)
+            if vt is not None and not vt.is_unknown:
+                for end in (s.collection.lo, s.collection.hi):
+                    et = self.tp.type_of(end)
+                    if isinstance(et, T.InfInt) or et.is_unknown:
+                        self.coerce(end, vt, inner)
+                    elif not self.compatible(vt, et):
+                        self.fail(s, f"ForInStatement: Cannot cast implicitly type '{et}' to type '{vt}'", TYPE)
         self.statement(s.body, inner.child("block", s))
 
     # -------------------------------------------------- lvalues

@@ -93,6 +93,14 @@ class Storage:
                 max_len = (sum(bit_width(x) for _, x in flat)) // 8
             else:
                 fields.append([fname, bit_width(ft), isinstance(ft, TBits) and ft.signed])
+        total = sum(f[1] for f in fields if isinstance(f[1], int))
+        if max_len is None and total % 8:
+            # BMv2 header types are whole bytes: p4c pads the type (the pad bits are
+            # extracted and emitted with the header, so a packet goes through unchanged)
+            pad = "_padding"
+            while any(f[0] == pad for f in fields):
+                pad += "_"
+            fields.append([pad, 8 - total % 8, False])
         ht = {"name": name, "id": 0, "fields": fields}
         if max_len is not None:
             ht["max_length"] = max_len

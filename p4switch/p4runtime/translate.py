@@ -227,6 +227,12 @@ class Pipeline:
         self.digest_by_name = {d.preamble.name: d for d in idx.digests}
         self.packet_in = idx.controller_packet_metadata.find("packet_in")
         self.packet_out = idx.controller_packet_metadata.find("packet_out")
+        # Packet I/O runs once per packet: read the header layouts out of the
+        # P4Info messages here, not per packet.
+        self._pin_layout = _packet_in_layout(self.packet_in)
+        self._pout_fields = _packet_out_layout(self.packet_out)
+        total = sum(f[2] for f in self._pout_fields or ())
+        self._pout_pad = ((-total) % 8, (total + (-total) % 8) // 8)
 
     def _action_info(self, am: Any, sw_acts: dict) -> ActionInfo:
         a = _find_sw(sw_acts, am.preamble.name, "action") if sw_acts else \
@@ -1256,44 +1262,51 @@ class Pipeline:
     # -- packet I/O ----------------------------------------------------------------
     def packet_out_frame(self, po: Any) -> bytes:
         """PacketOut -> frame for the CPU port (the packet_out header prepended)."""
-        if self.packet_out is None:
+        fields = self._pout_fields
+        if fields is None:
             if len(po.metadata):
                 raise bad("the P4Info has no packet_out header, but metadata was given")
-            return bytes(po.payload)
+            return po.payload
         md = {m.metadata_id: m.value for m in po.metadata}
         if len(md) != len(po.metadata):
             raise bad("packet_out: a metadata field given twice")
         hdr = 0
-        total = 0
-        for f in self.packet_out.metadata:
-            raw = md.pop(f.id, None)
+        for fid, name, width, limit in fields:
+            raw = md.pop(fid, None)
             if raw is None:
-                raise bad(f"packet_out: metadata field {f.name} (id {f.id}) missing")
-            hdr = (hdr << f.bitwidth) | decode(raw, f.bitwidth, f"packet_out {f.name}")
-            total += f.bitwidth
+                raise bad(f"packet_out: metadata field {name} (id {fid}) missing")
+            if 0 < len(raw) <= limit:      # the common case; decode() has the messages
+                v = int.from_bytes(raw, "big")
+                if v >> width:
+                    v = decode(raw, width, f"packet_out {name}")
+            else:
+                v = decode(raw, width, f"packet_out {name}")
+            hdr = (hdr << width) | v
         if md:
             raise bad(f"packet_out: unknown metadata id {next(iter(md))}")
-        pad = (-total) % 8
-        return (hdr << pad).to_bytes((total + pad) // 8, "big") + bytes(po.payload)
+        pad, nb = self._pout_pad
+        return (hdr << pad).to_bytes(nb, "big") + po.payload
 
     def packet_in_msg(self, frame: bytes) -> Any:
+        """Frame the switch sent to the CPU port -> PacketIn (header split off)."""
         pi = p4runtime_pb2.PacketIn()
-        if self.packet_in is None:
-            pi.payload = frame
-            return pi
-        widths = [(f.id, f.bitwidth) for f in self.packet_in.metadata]
-        total = sum(w for _, w in widths)
-        n = (total + 7) // 8
-        if len(frame) < n:
-            pi.payload = frame
-            return pi
-        hdr = int.from_bytes(frame[:n], "big") >> (n * 8 - total)
-        rest = total
-        for fid, w in widths:
-            rest -= w
-            pi.metadata.add(metadata_id=fid, value=enc((hdr >> rest) & ((1 << w) - 1)))
-        pi.payload = frame[n:]
+        self.fill_packet_in(pi, frame)
         return pi
+
+    def fill_packet_in(self, pi: Any, frame: bytes) -> None:
+        """Fill an empty PacketIn message in place (the server fills the one inside
+        its StreamMessageResponse: no intermediate message, no CopyFrom)."""
+        layout = self._pin_layout
+        if layout is None or len(frame) < layout[0]:
+            pi.payload = frame
+            return
+        n, drop, fields = layout
+        hdr = int.from_bytes(frame[:n], "big") >> drop
+        add = pi.metadata.add
+        for fid, shift, mask in fields:
+            v = (hdr >> shift) & mask
+            add(metadata_id=fid, value=v.to_bytes(max(1, (v.bit_length() + 7) >> 3), "big"))
+        pi.payload = frame[n:]
 
     # -- digests ----------------------------------------------------------------------
     def digest_data(self, info: Any, values: tuple) -> Any:
@@ -1306,6 +1319,27 @@ class Pipeline:
         else:
             d.bitstring = enc(values[0] if values else 0)
         return d
+
+
+def _packet_in_layout(cpm: Any) -> tuple[int, int, list[tuple[int, int, int]]] | None:
+    """(header bytes, pad bits to drop, [(metadata id, shift, mask)]) of packet_in."""
+    if cpm is None:
+        return None
+    total = sum(f.bitwidth for f in cpm.metadata)
+    n = (total + 7) // 8
+    fields = []
+    rest = total
+    for f in cpm.metadata:
+        rest -= f.bitwidth
+        fields.append((f.id, rest, (1 << f.bitwidth) - 1))
+    return n, n * 8 - total, fields
+
+
+def _packet_out_layout(cpm: Any) -> list[tuple[int, str, int, int]] | None:
+    """[(metadata id, name, bitwidth, max byte count)] of packet_out, in header order."""
+    if cpm is None:
+        return None
+    return [(f.id, f.name, f.bitwidth, max(1, nbytes(f.bitwidth))) for f in cpm.metadata]
 
 
 def _field_msg(f: FieldInfo, p: Any) -> Any:

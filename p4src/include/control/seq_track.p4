@@ -53,14 +53,17 @@ control SeqTrack(inout headers_t hdr, inout metadata_t meta) {
                     }
                 }
             }
-            if (meta.cfg_tcp_states == 0) {
-                /* state tracking off: no digests (sessions keep one timeout) */
-            } else if (first == 1 && meta.sess_side == 0) {
-                digest<tcp_event_t>(1, { meta.sess_idx, meta.sess_gen, (bit<8>)meta.sess_side,
-                                         TCP_EV_FIRST_ACK, hdr.tcp.flags });
+            /* one digest call site: a digest type must map to one learn list
+             * (P4Info has one entry per type) */
+            bit<8> kind = 0;
+            if (first == 1 && meta.sess_side == 0) {
+                kind = TCP_EV_FIRST_ACK;
             } else if ((hdr.tcp.flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) != 0) {
+                kind = TCP_EV_FLAGS;
+            }
+            if (meta.cfg_tcp_states == 1 && kind != 0) {
                 digest<tcp_event_t>(1, { meta.sess_idx, meta.sess_gen, (bit<8>)meta.sess_side,
-                                         TCP_EV_FLAGS, hdr.tcp.flags });
+                                         kind, hdr.tcp.flags });
             }
         }
     }
