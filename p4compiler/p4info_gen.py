@@ -1156,7 +1156,11 @@ class P4InfoBuilder:
             nt = ti.new_types[t.name]
             tr = translation(t)
             if tr is None:
-                nt.original_type.CopyFrom(self.type_spec(t.base))
+                # p4c walks a chain of `type`s down to the first non-`type` type
+                base = t.base
+                while isinstance(base, T.NewType):
+                    base = base.base
+                nt.original_type.CopyFrom(self.type_spec(base))
             else:
                 nt.translated_type.uri = tr[0]
                 if tr[1] is None:

@@ -449,3 +449,50 @@ action NoAction() {{ }}
         assert e.location.line == 5 and "Action parameter v has a type which is not bit<>" in e.message
     else:
         _check(src)
+
+
+def test_header_not_a_whole_number_of_bytes_is_padded(tmp_path):
+    """A 41-bit header: p4c pads BMv2 header types to whole bytes (BMv2 requires it), so the
+    header takes 6 bytes of the packet and is emitted back unchanged."""
+    body = """header h_t { bit<8> e; bit<16> t; bit<8> l; bit<8> r; bit<1> v; }
+struct Headers { h_t h; }
+struct Meta { }
+parser p(packet_in pkt, out Headers hdr, inout Meta m, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.h); transition accept; }
+}
+control ingress(inout Headers h, inout Meta m, inout standard_metadata_t sm) {
+    apply { sm.egress_spec = 1; h.h.e = h.h.e + 1; }
+}"""
+    stf = "packet 0 01 1111 22 33 B0 CC\nexpect 1 02 1111 22 33 B0 CC $\n"
+    res = _run_stf(tmp_path, body, stf)
+    assert res.passed, res.reason
+
+
+def test_type_of_a_type_original_type_is_the_underlying_bits():
+    """P4Info type_info: for `type T1 T2` (T1 itself a `type`), original_type is the first
+    non-`type` type down the chain (bit<32>), as p4c's TypeSpecConverter walks it."""
+    from p4compiler.p4info_gen import generate
+    src = """
+#include <core.p4>
+#include <v1model.p4>
+typedef bit<32> U32;
+type U32 A_t;
+type A_t B_t;
+header h_t { B_t b; }
+struct H { h_t h; }
+struct M { }
+parser P(packet_in pk, out H h, inout M m, inout standard_metadata_t sm) { state start { pk.extract(h.h); transition accept; } }
+control Ig(inout H h, inout M m, inout standard_metadata_t sm) {
+    table t { key = { h.h.b : exact; } actions = { NoAction; } }
+    apply { t.apply(); }
+}
+control Eg(inout H h, inout M m, inout standard_metadata_t sm) { apply { } }
+control D(packet_out pk, in H h) { apply { pk.emit(h); } }
+control V(inout H h, inout M m) { apply { } }
+control C(inout H h, inout M m) { apply { } }
+V1Switch(P(), V(), Ig(), Eg(), C(), D()) main;
+"""
+    info = generate(parse_source(src, "nt.p4", diags=Diagnostics())).p4info
+    nt = info.type_info.new_types["B_t"]
+    assert nt.original_type.bitstring.bit.bitwidth == 32
+    assert info.tables[0].match_fields[0].type_name.name == "B_t"

@@ -190,3 +190,27 @@ def test_half_open_session_resets_the_client(demo):
     after = demo.control(cmd="list")["controller"]
     assert after["synproxy_half_open_reset"] == before["synproxy_half_open_reset"] + 1
     assert after["synproxy_syn_retries"] >= before["synproxy_syn_retries"] + 1
+
+
+def test_closed_connection_goes_to_time_wait_and_expires(demo):
+    """FIN digests drive the state machine: a finished curl's session is in
+    TIME_WAIT (7 s), then freed without any RST."""
+    before = demo.control(cmd="list")["controller"]
+    ok, body = demo.curl()
+    assert ok
+    lport = int(body.split()[1].split(":")[1])
+    local = f"{LIP}:{lport}"
+
+    def state():
+        return next((s["state"] for s in demo.control(cmd="sessions")["sessions"]
+                     if s["local"] == local), None)
+    end = time.monotonic() + 5
+    while state() != "TIME_WAIT" and time.monotonic() < end:
+        time.sleep(0.2)
+    assert state() == "TIME_WAIT"
+    end = time.monotonic() + 15
+    while state() is not None and time.monotonic() < end:
+        time.sleep(0.5)
+    assert state() is None
+    after = demo.control(cmd="list")["controller"]
+    assert after["rst_established"] == before["rst_established"]
