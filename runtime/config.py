@@ -348,24 +348,28 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
         c.err(("global", "maglev_table_size"), f"maglev_table_size must be a prime >= 7, not {msize}")
     glob = GlobalConfig(**{**g, "workers": workers}, timeouts=TcpTimeouts(**t))
 
+    # Each field is checked on its own (a missing or bad key never hides the
+    # checks of the others, nor the cross-checks between entries); an entry is
+    # kept only when all of it is good.
     interfaces = []
     ports_seen: dict[int, int] = {}
     for i, it_raw in enumerate(_array(c, top, "interface")):
         p = ("interface", i)
         it = c.table(it_raw, p, {"port": int, "mac": str, "ip": str})
-        if not c.required(it, it_raw, p, ("port", "mac", "ip")):
-            continue
-        ok = True
-        if not 0 <= it["port"] < 511 or it["port"] == CPU_PORT:
-            c.err(p + ("port",), f"port {it['port']} is not a data port "
-                                 f"(0..510, not the CPU port {CPU_PORT})")
-            ok = False
-        elif it["port"] in ports_seen:
-            c.err(p + ("port",), f"port {it['port']} already used by interface[{ports_seen[it['port']]}]")
-            ok = False
-        ports_seen.setdefault(it["port"], i)
-        ok &= _mac_ok(c, it["mac"], p + ("mac",))
-        ip = c.ipv4(it["ip"], p + ("ip",))
+        ok = c.required(it, it_raw, p, ("port", "mac", "ip"))
+        if "port" in it:
+            if not 0 <= it["port"] < 511 or it["port"] == CPU_PORT:
+                c.err(p + ("port",), f"port {it['port']} is not a data port "
+                                     f"(0..510, not the CPU port {CPU_PORT})")
+                ok = False
+            elif it["port"] in ports_seen:
+                c.err(p + ("port",), f"port {it['port']} already used by "
+                                     f"interface[{ports_seen[it['port']]}]")
+                ok = False
+            ports_seen.setdefault(it["port"], i)
+        if "mac" in it:
+            ok &= _mac_ok(c, it["mac"], p + ("mac",))
+        ip = c.ipv4(it["ip"], p + ("ip",)) if "ip" in it else None
         if ok and ip:
             interfaces.append(Interface(it["port"], it["mac"].lower(), ip))
 
@@ -373,19 +377,20 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
     for i, r_raw in enumerate(_array(c, top, "route")):
         p = ("route", i)
         r = c.table(r_raw, p, {"prefix": str, "port": int, "next_hop_mac": str})
-        if not c.required(r, r_raw, p, ("prefix", "port", "next_hop_mac")):
-            continue
-        ok = True
-        try:
-            prefix = str(ipaddress.IPv4Network(r["prefix"], strict=True))
-        except ValueError as e:
-            c.err(p + ("prefix",), f"bad prefix '{r['prefix']}': {e}")
-            ok = False
-        if r["port"] not in ports_seen:
+        ok = c.required(r, r_raw, p, ("prefix", "port", "next_hop_mac"))
+        prefix = None
+        if "prefix" in r:
+            try:
+                prefix = str(ipaddress.IPv4Network(r["prefix"], strict=True))
+            except ValueError as e:
+                c.err(p + ("prefix",), f"bad prefix '{r['prefix']}': {e}")
+                ok = False
+        if "port" in r and r["port"] not in ports_seen:
             c.err(p + ("port",), f"port {r['port']} is not a configured interface")
             ok = False
-        ok &= _mac_ok(c, r["next_hop_mac"], p + ("next_hop_mac",))
-        if ok:
+        if "next_hop_mac" in r:
+            ok &= _mac_ok(c, r["next_hop_mac"], p + ("next_hop_mac",))
+        if ok and prefix:
             routes.append(Route(prefix, r["port"], r["next_hop_mac"].lower()))
 
     loc_raw = top.get("local", {})
@@ -417,20 +422,22 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
         s = c.table(s_raw, p, {"name": str, "vip": str, "port": int, "protocol": str,
                                "scheduler": str, "fullnat": bool, "icmp_echo": bool,
                                "timeout": int, "synproxy": bool, "server": list})
-        if not c.required(s, s_raw, p, ("name", "vip", "port", "protocol")):
-            continue
-        ok = True
-        if s["name"] in names:
-            c.err(p + ("name",), f"service name '{s['name']}' already used by service[{names[s['name']]}]")
-            ok = False
-        names.setdefault(s["name"], i)
-        vip = c.ipv4(s["vip"], p + ("vip",))
-        ok &= vip is not None and c.l4port(s["port"], p + ("port",))
-        proto = s["protocol"].lower()
-        if proto not in PROTOCOLS:
+        ok = c.required(s, s_raw, p, ("name", "vip", "port", "protocol"))
+        if "name" in s:
+            if s["name"] in names:
+                c.err(p + ("name",), f"service name '{s['name']}' already used by "
+                                     f"service[{names[s['name']]}]")
+                ok = False
+            names.setdefault(s["name"], i)
+        vip = c.ipv4(s["vip"], p + ("vip",)) if "vip" in s else None
+        port_ok = "port" in s and c.l4port(s["port"], p + ("port",))
+        ok &= vip is not None and port_ok
+        proto = s["protocol"].lower() if "protocol" in s else None
+        if proto is not None and proto not in PROTOCOLS:
             c.err(p + ("protocol",), f"protocol must be one of {', '.join(PROTOCOLS)}, not '{s['protocol']}'")
             ok = False
-        elif proto != "tcp" and s.get("synproxy"):
+            proto = None
+        elif proto is not None and proto != "tcp" and s.get("synproxy"):
             c.err(p + ("synproxy",), "synproxy applies to TCP services only")
             ok = False
         sched = s.get("scheduler", "wrr")
@@ -446,38 +453,39 @@ def validate(raw: dict, loc: KeyLocator, source: str = "<config>") -> Config:
         if vip and any(it.ip == vip for it in interfaces):
             c.err(p + ("vip",), f"VIP {vip} is also an interface address")
             ok = False
-        if ok:
+        if vip and port_ok and proto:       # needs only the key, whatever else is wrong
             k = (vip, s["port"], proto)
             if k in keys:
                 c.err(p, f"{proto} {vip}:{s['port']} already defined by service[{keys[k]}]")
                 ok = False
             keys.setdefault(k, i)
         servers = []
-        seen_rs: set[tuple[str, int]] = set()
+        seen_rs: dict[tuple[str, int], int] = {}
         for j, rs_raw in enumerate(s.get("server", [])):
             rp = p + ("server", j)
             rs = c.table(rs_raw, rp, {"ip": str, "port": int, "weight": int})
-            if not c.required(rs, rs_raw, rp, ("ip", "port")):
-                ok = False
-                continue
-            ip = c.ipv4(rs["ip"], rp + ("ip",))
-            good = ip is not None and c.l4port(rs["port"], rp + ("port",))
+            good = c.required(rs, rs_raw, rp, ("ip", "port"))
+            ip = c.ipv4(rs["ip"], rp + ("ip",)) if "ip" in rs else None
+            rport_ok = "port" in rs and c.l4port(rs["port"], rp + ("port",))
+            good &= ip is not None and rport_ok
             w = rs.get("weight", 1)
             if not 0 <= w <= MAX_WEIGHT:
                 c.err(rp + ("weight",), f"weight {w} is outside 0..{MAX_WEIGHT}")
                 good = False
-            if good and (ip, rs["port"]) in seen_rs:
-                c.err(rp, f"real server {ip}:{rs['port']} listed twice")
-                good = False
+            if ip is not None and rport_ok:     # duplicates whatever else is wrong
+                if (ip, rs["port"]) in seen_rs:
+                    c.err(rp, f"real server {ip}:{rs['port']} listed twice "
+                              f"(first as server[{seen_rs[(ip, rs['port'])]}])")
+                    good = False
+                seen_rs.setdefault((ip, rs["port"]), j)
             if good:
-                seen_rs.add((ip, rs["port"]))
                 servers.append(RealServer(ip, rs["port"], w))
             ok &= good
         if ok:
             services.append(Service(s["name"], vip, s["port"], proto, sched,
                                     s.get("fullnat", True), s.get("icmp_echo", True),
                                     s.get("timeout"), s.get("synproxy", False), tuple(servers)))
-    if services and not lips:
+    if _array_len(top, "service") and not lips and not loc.get("addresses"):
         c.err(("local",), "services need at least one local address ([local] addresses)")
 
     if c.issues:
@@ -496,9 +504,17 @@ def validate_service(fields: dict) -> Service:
 def load_config(path: str | Path) -> Config:
     p = Path(path)
     try:
-        text = p.read_text()
+        data = p.read_bytes()
     except OSError as e:
         raise ConfigError(str(p), [ConfigIssue(None, "", f"cannot read: {e.strerror}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # TOML is UTF-8 by definition: a binary or mis-encoded file is a config error
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ConfigError(str(p), [ConfigIssue(line, "", f"not UTF-8 text (byte 0x{data[e.start]:02x} "
+                                                         f"at offset {e.start}); a TOML file is "
+                                                         "UTF-8")]) from None
     return parse_config(text, str(p))
 
 
@@ -508,6 +524,11 @@ def _array(c: _Checker, top: dict, key: str) -> list:
         c.err((key,), f"'{key}' must be an array of tables ([[{key}]])")
         return []
     return v
+
+
+def _array_len(top: dict, key: str) -> int:
+    v = top.get(key, [])
+    return len(v) if isinstance(v, list) else 0
 
 
 def _mac_ok(c: _Checker, value: str, path: tuple) -> bool:

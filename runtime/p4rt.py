@@ -237,6 +237,10 @@ class P4RuntimeClient:
             te.is_default_action = True
         for name, m in e.match:
             mf = idx.match_field(t, name)
+            # P4Runtime: a don't-care (ternary mask 0, LPM /0) is an omitted
+            # field, never a zero mask (e.g. lport_partition with one worker)
+            if (isinstance(m, Ternary) and m.mask == 0) or (isinstance(m, Lpm) and m.prefix_len == 0):
+                continue
             fm = te.match.add(field_id=mf.id)
             if isinstance(m, Exact):
                 fm.exact.value = codec.to_canonical(codec.check_width(m.value, mf.bitwidth, name))
