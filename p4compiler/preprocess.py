@@ -100,11 +100,34 @@ def _run(cmd: list[str], stdin_text: str | None, main_name: str) -> str:
     return proc.stdout
 
 
+def check_source_file(path: str) -> None:
+    """Refuse a source that is not a readable text file with a message naming
+    the exact problem (missing, directory, special file, unreadable, binary),
+    instead of letting cpp or the lexer report a misleading symptom."""
+    if not os.path.lexists(path):
+        raise CompilerError(None, f"{path}: No such file or directory")
+    if os.path.isdir(path):
+        raise CompilerError(None, f"{path}: Is a directory (give a P4 source file)")
+    if not os.path.exists(path):
+        raise CompilerError(None, f"{path}: No such file or directory (dangling symbolic link)")
+    if not os.path.isfile(path):
+        raise CompilerError(None, f"{path}: not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise CompilerError(None, f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    # p4c's lexer takes any non-NUL bytes (e.g. Latin-1 in comments), so only a
+    # NUL byte marks a file as binary
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise CompilerError(None, f"{path}: binary file (NUL byte at offset {nul}), not P4 source text")
+
+
 def preprocess_file(path: str, opts: PreprocessOptions | None = None) -> PreprocessedSource:
     """Preprocess the file at `path` (named in locations as given)."""
     opts = opts or PreprocessOptions()
-    if not os.path.isfile(path):
-        raise CompilerError(None, f"{path}: No such file or directory")
+    check_source_file(path)
     out = _run(_cpp_command(opts) + [path], None, path)
     return PreprocessedSource(out, path)
 

@@ -685,6 +685,20 @@ def _load_header_types(ctx: _Ctx, j: dict):
         ctx.header_types[name] = t
 
 
+def _check_byte_aligned(ht: HeaderType, path: str) -> None:
+    """BMv2 builds every header instance (metadata ones and the fixed part of
+    a varbit header included) with ``assert(nbytes_packet % 8 == 0)`` over the
+    widths of its non-hidden fields (a varbit field counts 0), so simple_switch
+    aborts on such a JSON; p4c pads every type (``_padding`` fields) to whole
+    bytes.  Refuse it here with the type and its width named."""
+    bits = sum(w for _, w, _ in ht.fields if w is not None)
+    if bits % 8:
+        what = "fixed-width fields of" if ht.varbit_index is not None else "fields of"
+        _fail(path, f"header type {ht.name!r}: the {what} add up to {bits} bits, not a whole "
+                    f"number of bytes (BMv2 requires every header, metadata included, to be "
+                    f"a multiple of 8 bits; pad it)")
+
+
 def _layout_headers(ctx: _Ctx, j: dict) -> int:
     slot = 0
     for i, h in enumerate(_list(j, "headers", "")):
@@ -694,6 +708,7 @@ def _layout_headers(ctx: _Ctx, j: dict) -> int:
         if tname not in ctx.header_types:
             _fail(f"{p}.header_type", f"unknown header type {tname!r}")
         ht = ctx.header_types[tname]
+        _check_byte_aligned(ht, f"{p}.header_type")
         hdr = Header(name, _get(h, "id", p, int), ht, bool(h.get("metadata", False)))
         hdr.base = slot
         for k, (fname, w, signed) in enumerate(ht.fields):

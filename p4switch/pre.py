@@ -20,10 +20,21 @@ from dataclasses import dataclass, field
 
 from .errors import RuntimeApiError
 
-__all__ = ["Pre", "McNode", "CloneSession", "CloneSessions", "MAX_CLONE_SESSIONS"]
+__all__ = ["Pre", "PreError", "McNode", "CloneSession", "CloneSessions", "MAX_CLONE_SESSIONS"]
 
 MAX_CLONE_SESSIONS = 32768
 _LAG_HASH = 0xFF
+
+
+class PreError(RuntimeApiError):
+    """A refused multicast operation, with BMv2's ``McReturnCode`` name
+    (``INVALID_L1_HANDLE``, ``INVALID_MGRP_HANDLE``, ``ERROR``) as `code`, so
+    a CLI can print it as simple_switch_CLI does ("Invalid PRE operation
+    (CODE)").  A RuntimeApiError, so existing handlers still catch it."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(f"{message} ({code})")
 
 
 def _check_id(what: str, v, limit: int | None = None) -> int:
@@ -59,16 +70,18 @@ class Pre:
             out.add(_check_id("port", p, self._max_port))
         return sorted(out)
 
-    def _node(self, handle) -> McNode:
+    def _node(self, handle, op: str) -> McNode:
         n = self.nodes.get(handle)
         if n is None:
-            raise RuntimeApiError(f"invalid multicast node handle {handle!r}")
+            raise PreError("INVALID_L1_HANDLE", f"{op}: invalid multicast node handle {handle!r} "
+                                                 f"(no such node; mc_node_create returns the handles)")
         return n
 
-    def _group(self, grp) -> list[int]:
+    def _group(self, grp, op: str) -> list[int]:
         g = self.groups.get(grp)
         if g is None:
-            raise RuntimeApiError(f"multicast group {grp!r} does not exist")
+            raise PreError("INVALID_MGRP_HANDLE", f"{op}: multicast group {grp!r} does not exist "
+                                                   f"(create it with mc_mgrp_create)")
         return g
 
     def mc_mgrp_create(self, grp: int) -> int:
@@ -78,6 +91,12 @@ class Pre:
         return grp
 
     def mc_mgrp_destroy(self, grp: int) -> None:
+        """BMv2 (``McSimplePre::mc_mgrp_destroy``) erases the group and returns
+        SUCCESS even when it does not exist (it has no INVALID_MGID code), so
+        destroying an unknown group is a no-op here too.  Unlike BMv2, the
+        group's nodes become unassociated (BMv2 leaves them marked associated
+        to a group that is gone, so they could never be re-associated)."""
+        _check_id("multicast group id", grp)
         nodes = self.groups.pop(grp, None)
         for h in nodes or ():
             n = self.nodes.get(h)
@@ -97,31 +116,33 @@ class Pre:
         return h
 
     def mc_node_update(self, handle: int, ports, lags=None) -> None:
-        n = self._node(handle)
+        n = self._node(handle, "mc_node_update")
         n.ports = self._ports(ports)
         if lags is not None:
             n.lags = sorted({_check_id("lag index", lag) for lag in lags})
 
     def mc_node_destroy(self, handle: int) -> None:
-        n = self._node(handle)
+        n = self._node(handle, "mc_node_destroy")
         if n.group is not None and n.group in self.groups:
             self.groups[n.group].remove(handle)
         del self.nodes[handle]
         heapq.heappush(self._free, handle)
 
     def mc_node_associate(self, grp: int, handle: int) -> None:
-        n = self._node(handle)
-        g = self._group(grp)
+        n = self._node(handle, "mc_node_associate")
+        g = self._group(grp, "mc_node_associate")
         if n.group is not None:
-            raise RuntimeApiError(f"multicast node {handle} is already associated with group {n.group}")
+            raise PreError("ERROR", f"mc_node_associate: multicast node {handle} is already associated "
+                                    f"with group {n.group}")
         g.append(handle)
         n.group = grp
 
     def mc_node_dissociate(self, grp: int, handle: int) -> None:
-        n = self._node(handle)
-        g = self._group(grp)
+        n = self._node(handle, "mc_node_dissociate")
+        g = self._group(grp, "mc_node_dissociate")
         if n.group != grp:
-            raise RuntimeApiError(f"multicast node {handle} is not associated with group {grp}")
+            raise PreError("ERROR", f"mc_node_dissociate: multicast node {handle} is not associated "
+                                    f"with group {grp}")
         g.remove(handle)
         n.group = None
 

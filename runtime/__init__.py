@@ -9,6 +9,7 @@ Module map (see docs/design-sessions.md):
   entries    what to write: Config and sessions -> table-entry intents (names only)
   sessions   the session manager: packet-in -> two entries; idle timeouts; draining
   p4rt       P4Runtime client (grpcio + p4common.proto), P4Info-driven encoding
+  requirements  the P4 objects the daemon uses, checked against a P4Info before any push
   writers    the same intents written to an in-process p4sw (tests)
   daemon     the running controller; control socket for the operator commands
   cli        the `p4lvs` command

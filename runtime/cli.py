@@ -143,16 +143,27 @@ def run_daemon(args) -> int:
     from runtime.p4rt import P4RuntimeClient, P4RuntimeClientError
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s p4lvs %(levelname)s %(message)s")
     log = logging.getLogger("p4lvs")
+    from runtime.daemon import socket_path_problem
+    from runtime.requirements import P4InfoMismatchError, check_p4info_file
     cfg = load_config(args.config)                      # everything validated before any write
+    problem = socket_path_problem(args.socket)
+    if problem:
+        print(f"p4lvs: {problem}", file=sys.stderr)
+        return 2
     try:
         if args.bmv2_json:
             if not args.p4info:
                 print("p4lvs: --json needs --p4info", file=sys.stderr)
                 return 2
             json_path, p4info_path = args.bmv2_json, args.p4info
+            if not args.no_push and not os.path.isfile(json_path):
+                print(f"p4lvs: --json {json_path}: no such file", file=sys.stderr)
+                return 2
         else:
             art = compile_lvs(args.build_dir)
             json_path, p4info_path = art.json, art.p4info
+        # before connecting: a P4Info of another program writes nothing anywhere
+        check_p4info_file(p4info_path)
         events: queue.Queue = queue.Queue()
         clients = []
         for sw in args.switch or ["127.0.0.1:9559"]:
@@ -171,7 +182,7 @@ def run_daemon(args) -> int:
         ctl.install()
         if args.no_push:
             log.info("%s", ctl.adopt())
-    except (BuildError, P4RuntimeClientError) as e:
+    except (BuildError, P4RuntimeClientError, P4InfoMismatchError) as e:
         print(f"p4lvs: {e}", file=sys.stderr)
         return 1
     server = ControlServer(args.socket, ctl)

@@ -7,6 +7,8 @@ lock: the session manager is plain data and never sees two events at once.
 """
 from __future__ import annotations
 
+import inspect
+import ipaddress
 import json
 import logging
 import os
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime import constants as K
-from runtime.config import Config, ConfigError, RealServer, validate_service
+from runtime.config import MAX_WEIGHT, Config, ConfigError, RealServer, validate_service
 from runtime.entries import punt_meter, static_entries
 from runtime.p4rt import DigestSample, IdleTimeout, P4RuntimeClient, PacketIn
 from runtime.sessions import PacketOut, Plan, SessionManager, parse_flow
@@ -233,13 +235,22 @@ class Controller:
         self.stop_event.set()
 
     # ------------------------------------------------------------ commands
-    def command(self, req: dict) -> dict:
+    def command(self, req: Any) -> dict:
+        """Run one request from the control socket; anything malformed (not an
+        object, unknown or missing fields, wrong types) is a CommandError
+        naming the problem, checked before the command runs."""
+        if not isinstance(req, dict):
+            raise CommandError(f"bad request: expected a JSON object, not {_json_type(req)}")
         cmd = req.get("cmd")
-        fn = getattr(self, f"cmd_{str(cmd).replace('-', '_')}", None)
-        if fn is None:
+        if not isinstance(cmd, str):
+            raise CommandError("bad request: 'cmd' must be a string naming the command")
+        fn = getattr(self, f"cmd_{cmd.replace('-', '_')}", None)
+        if fn is None or not cmd or "_" in cmd:
             raise CommandError(f"unknown command {cmd!r}")
+        args = {k: v for k, v in req.items() if k != "cmd"}
+        _check_fields(cmd, inspect.signature(fn), args)
         with self.lock:
-            return fn(**{k: v for k, v in req.items() if k != "cmd"})
+            return fn(**args)
 
     def cmd_list(self) -> dict:
         svc_stats = self._read_counter(K.C_SERVICE_STATS)
@@ -313,20 +324,41 @@ class Controller:
         return {"ok": plan.note}
 
     def cmd_add_server(self, service: str, ip: str, port: int, weight: int = 1) -> dict:
-        import ipaddress
+        """ipvsadm -a: refuses a real server the service already has."""
+        rs = self._real_server(service, ip, port, weight)
+        cur = self._weights(service).get((rs.ip, rs.port))
+        if cur is not None:
+            raise CommandError(f"service '{service}' already has real server {rs.ip}:{rs.port} "
+                               f"(weight {cur}); change its weight with set-weight")
+        return {"ok": self.mgr.set_server(service, rs).note}
+
+    def cmd_set_weight(self, service: str, ip: str, port: int, weight: int) -> dict:
+        """ipvsadm -e: refuses a real server the service does not have."""
+        rs = self._real_server(service, ip, port, weight)
+        if (rs.ip, rs.port) not in self._weights(service):
+            raise CommandError(f"service '{service}' has no real server {rs.ip}:{rs.port} "
+                               "(add it with add-server)")
+        return {"ok": self.mgr.set_server(service, rs).note}
+
+    def _weights(self, service: str) -> dict[tuple[str, int], int]:
+        st = self.mgr.services.get(service)
+        if st is None:
+            raise CommandError(f"no service '{service}' (have: "
+                               f"{', '.join(sorted(self.mgr.services)) or 'none'})")
+        return st.weights
+
+    @staticmethod
+    def _real_server(service: str, ip: str, port: int, weight: int) -> RealServer:
+        """Checked like a [[service.server]] of the config file."""
         try:
-            ipaddress.IPv4Address(ip)
+            addr = str(ipaddress.IPv4Address(ip))
         except ValueError:
             raise CommandError(f"'{ip}' is not an IPv4 address") from None
-        if not 1 <= int(port) <= 65535 or not 0 <= int(weight) <= 10000:
-            raise CommandError("port must be 1..65535 and weight 0..10000")
-        try:
-            plan = self.mgr.set_server(service, RealServer(ip, int(port), int(weight)))
-        except KeyError as e:
-            raise CommandError(e.args[0]) from None
-        return {"ok": plan.note}
-
-    cmd_set_weight = cmd_add_server
+        if not 1 <= port <= 65535:
+            raise CommandError(f"port {port} is outside 1..65535")
+        if not 0 <= weight <= MAX_WEIGHT:
+            raise CommandError(f"weight {weight} is outside 0..{MAX_WEIGHT}")
+        return RealServer(addr, port, weight)
 
     def cmd_del_server(self, service: str, ip: str, port: int, flush: bool = False) -> dict:
         try:
@@ -343,6 +375,34 @@ class Controller:
                               "server": f"{r.server[0]}:{r.server[1]}",
                               "partition": r.partition, "state": r.state,
                               "synproxy": r.synproxy} for r in self.mgr.sessions()]}
+
+
+_JSON_TYPES = {"str": str, "int": int, "bool": bool}
+
+
+def _json_type(v: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "true/false",
+            int: "a number", float: "a number", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _check_fields(cmd: str, sig: inspect.Signature, args: dict) -> None:
+    """The request's fields against the command method's parameters and their
+    annotations (str, int, bool; a bool is not an int)."""
+    params = sig.parameters
+    unknown = sorted(set(args) - set(params))
+    if unknown:
+        raise CommandError(f"bad request: '{cmd}' has no field {', '.join(map(repr, unknown))} "
+                           f"(fields: {', '.join(params) or 'none'})")
+    missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty and n not in args]
+    if missing:
+        raise CommandError(f"bad request: '{cmd}' needs field {', '.join(map(repr, missing))}")
+    for name, value in args.items():
+        want = _JSON_TYPES.get(str(params[name].annotation))
+        if want is None:
+            continue
+        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            raise CommandError(f"bad request: '{cmd}' field '{name}' must be "
+                               f"{_json_type(want())}, not {_json_type(value)}")
 
 
 def _count_states(recs) -> dict[str, int]:
@@ -374,6 +434,9 @@ class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
     def __init__(self, path: str | Path, controller: Controller):
+        problem = socket_path_problem(path)
+        if problem:
+            raise CommandError(problem)
         p = Path(path)
         if p.exists():
             try:     # a live daemon answers; a stale socket file does not
@@ -395,18 +458,42 @@ class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.path.unlink(missing_ok=True)
 
 
+#: sizeof(sun_path) on Linux, less the terminating NUL
+MAX_SOCKET_PATH = 107
+
+
+def socket_path_problem(path: str | Path) -> str | None:
+    """Why `path` cannot be a unix socket address (None if it can): the
+    kernel's limit, said plainly instead of socket's bare OSError."""
+    n = len(os.fsencode(str(path)))
+    if n > MAX_SOCKET_PATH:
+        return (f"control socket path is {n} bytes long; a unix socket path holds at most "
+                f"{MAX_SOCKET_PATH} (use a shorter --socket): {path}")
+    return None
+
+
 def request(path: str | Path, req: dict, timeout: float = 10.0) -> dict:
     """Send one command to a running daemon."""
+    problem = socket_path_problem(path)
+    if problem:
+        raise CommandError(problem)
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(timeout)
     try:
         s.connect(str(path))
     except OSError as e:
-        raise CommandError(f"no p4lvs daemon at {path}: {e.strerror}") from None
-    with s, s.makefile("rwb") as f:
-        f.write((json.dumps(req) + "\n").encode())
-        f.flush()
-        line = f.readline()
+        s.close()
+        raise CommandError(f"no p4lvs daemon at {path}: {e.strerror or e}") from None
+    try:
+        with s, s.makefile("rwb") as f:
+            f.write((json.dumps(req) + "\n").encode())
+            f.flush()
+            line = f.readline()
+    except OSError as e:      # incl. the timeout
+        raise CommandError(f"p4lvs daemon at {path}: {e.strerror or e or 'timed out'}") from None
     if not line:
         raise CommandError("the daemon closed the connection")
-    return json.loads(line)
+    try:
+        return json.loads(line)
+    except ValueError:
+        raise CommandError(f"{path} did not answer like a p4lvs daemon") from None

@@ -495,11 +495,79 @@ def test_p4lvs_config_unreadable(tmp_path, files):
     assert_error(cp, 2, "cannot read: Is a directory")
 
 
-@pytest.mark.xfail(strict=True, reason="runtime/config.py reads with read_text() and does not "
-                                       "catch UnicodeDecodeError (reported; runtime/ is not ours)")
 def test_p4lvs_config_binary(files):
     cp = run(_tool("p4lvs") + ["check", "-c", str(files["binary"])])
-    assert_error(cp, 2, "invalid configuration")
+    out = assert_error(cp, 2, "invalid configuration", "not UTF-8 text")
+    assert len(out.strip().splitlines()) == 2, out      # the heading and one located line
+
+
+def test_p4lvs_socket_path_too_long(tmp_path):
+    long = str(tmp_path / ("s" * 200))
+    for argv in (["list", "--socket", long], ["set-weight", "--socket", long, "web", "10.0.0.1:80", "1"]):
+        out = assert_error(run(_tool("p4lvs") + argv), 1, "p4lvs: control socket path is ",
+                           "a unix socket path holds at most 107")
+        assert "None" not in out, out
+
+
+OTHER_P4INFO = """\
+pkg_info { arch: "v1model" }
+tables {
+  preamble { id: 33554433 name: "MyIngress.synproxy_other" alias: "synproxy_other" }
+  size: 1
+}
+"""
+
+
+@pytest.mark.slow
+def test_p4lvs_run_with_p4info_of_another_program(tmp_path):
+    """Every missing object is listed, exit 1, and the switch (running no
+    program) is left without one: nothing was pushed or written."""
+    from runtime.artifacts import compile_lvs
+    art = compile_lvs(tmp_path / "build")
+    cfg = tmp_path / "good.toml"
+    cfg.write_text(GOOD_CONFIG)
+    other = tmp_path / "other.p4info.txtpb"
+    other.write_text(OTHER_P4INFO)
+    # an older lvs.p4: this version's P4Info without the SYN-cookie table
+    old = tmp_path / "old.p4info.txtpb"
+    text = art.p4info.read_text()
+    start = text.index('alias: "synproxy_secret"')
+    start = text.rindex("tables {", 0, start)
+    end = text.index("\ntables {", start) + 1 if "\ntables {" in text[start + 1:] else \
+        text.index("\nactions {", start) + 1
+    old.write_text(text[:start] + text[end:])
+    sw = subprocess.Popen(_tool("p4sw") + ["--no-p4", "--grpc-server-addr", "127.0.0.1:0",
+                                           "--thrift-port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    try:
+        addr = None
+        deadline = time.monotonic() + 60
+        while addr is None and time.monotonic() < deadline and sw.poll() is None:
+            line = sw.stdout.readline().decode()
+            if line.startswith("P4Runtime server listening on "):
+                addr = line.split()[4]
+        assert addr, "p4sw did not start its P4Runtime server"
+        for p4info, missing in [(other, ["table global_config", "table synproxy_secret",
+                                         "counter drop_stats", "digest tcp_event_t",
+                                         "controller packet metadata packet_in"]),
+                                (old, ["missing 1: table synproxy_secret"])]:
+            cp = run(_tool("p4lvs") + ["run", "-c", str(cfg), "--switch", addr, "--json",
+                                       str(art.json), "--p4info", str(p4info), "--socket",
+                                       str(tmp_path / "ctl.sock")], timeout=120)
+            assert_error(cp, 1, f"p4lvs: {p4info} does not match what the p4lvs daemon needs",
+                         *missing)
+            assert not (tmp_path / "ctl.sock").exists()
+        # the switch still has no pipeline: nothing was pushed
+        from p4common.proto import p4runtime_pb2 as pb
+        from p4common.proto import p4runtime_pb2_grpc as pb_grpc
+        import grpc
+        with grpc.insecure_channel(addr) as ch, pytest.raises(grpc.RpcError) as ei:
+            pb_grpc.P4RuntimeStub(ch).GetForwardingPipelineConfig(
+                pb.GetForwardingPipelineConfigRequest(device_id=0), timeout=10)
+        assert ei.value.code() == grpc.StatusCode.FAILED_PRECONDITION, ei.value
+    finally:
+        _stop(sw)
+        sw.stdout.close()
 
 
 @pytest.mark.parametrize("argv, status, message", [
@@ -584,9 +652,14 @@ def test_p4lvs_ops_bad_requests_to_running_daemon(lvs_daemon):
     sock, daemon = lvs_daemon
     s = ["--socket", str(sock)]
     for argv, message in [
-        (["set-weight", *s, "web", "10.0.2.11:8000", "-5"], "weight 0..10000"),
+        (["set-weight", *s, "web", "10.0.2.11:8000", "-5"], "weight -5 is outside 0..10000"),
+        (["add-server", *s, "web", "10.0.2.12:8000", "-w", "-1"], "weight -1 is outside 0..10000"),
         (["set-weight", *s, "nosuch", "10.0.2.11:8000", "1"], "no service 'nosuch'"),
-        (["add-server", *s, "web", "10.0.2.12:99999"], "port must be 1..65535"),
+        (["set-weight", *s, "web", "10.0.2.99:8000", "1"],
+         "service 'web' has no real server 10.0.2.99:8000 (add it with add-server)"),
+        (["add-server", *s, "web", "10.0.2.11:8000", "-w", "1"],
+         "service 'web' already has real server 10.0.2.11:8000 (weight 3)"),
+        (["add-server", *s, "web", "10.0.2.12:99999"], "port 99999 is outside 1..65535"),
         (["add-server", *s, "web", "300.0.2.12:80"], "'300.0.2.12' is not an IPv4 address"),
         (["del-server", *s, "web", "10.0.2.99:80"], "has no real server 10.0.2.99:80"),
         (["del-service", *s, "nosuch"], "no service 'nosuch'"),
@@ -602,6 +675,10 @@ def test_p4lvs_ops_bad_requests_to_running_daemon(lvs_daemon):
         c.connect(str(sock))
         c.sendall(b"{not json\n")
         assert b'"error": "bad request' in c.recv(4096)
+        c.sendall(b"[1,2]\n")                    # JSON, but not an object
+        reply = c.recv(4096)
+        assert b'"error": "bad request: expected a JSON object' in reply, reply
+        assert b"AttributeError" not in reply
     cp = run(_tool("p4lvs") + ["list", *s])
     assert cp.returncode == 0 and b"Traceback" not in cp.stderr
     assert daemon.poll() is None

@@ -231,3 +231,101 @@ def test_cli_check_reports_located_errors(tmp_path, capsys):
     assert "cannot read" in capsys.readouterr().err
     assert main(["list", "--socket", str(tmp_path / "none.sock")]) == 1
     assert "no p4lvs daemon" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ audit fixes (runtime/)
+def test_config_binary_file_is_a_located_config_error(tmp_path):
+    from runtime.config import load_config
+    bad = tmp_path / "x.toml"
+    bad.write_bytes(b"[global]\nworkers = 2\n\xff\xfe\x00garbage\n")
+    with pytest.raises(ConfigError) as ei:
+        load_config(bad)
+    [issue] = ei.value.issues
+    assert issue.line == 3 and "not UTF-8" in issue.message and "0xff" in issue.message
+
+
+def _messages(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as ei:
+        parse_config(text, "lb.toml")
+    return str(ei.value).splitlines()
+
+
+def test_config_duplicate_server_reported_after_an_invalid_one():
+    # server[0] has a bad weight, server[1] repeats its address: both are problems
+    text = GOOD.replace("weight = 3", "weight = -1").replace('ip = "10.0.2.12"', 'ip = "10.0.2.11"')
+    msgs = _messages(text)
+    assert "lb.toml:22: service[0].server[0].weight: weight -1 is outside 0..10000" in msgs, msgs
+    assert any(m.startswith("lb.toml:23: service[0].server[1]: real server 10.0.2.11:8080 listed "
+                            "twice") for m in msgs), msgs
+
+
+def test_config_duplicate_vip_reported_when_the_other_service_is_bad():
+    svc = GOOD[GOOD.index("[[service]]"):]
+    text = GOOD.replace('name = "web"', "name = 5") + svc.replace('"web"', '"web2"')
+    msgs = _messages(text)
+    assert "lb.toml:15: service[0].name: 'name' must be a string, not int" in msgs, msgs
+    assert "lb.toml:27: service[1]: tcp 10.0.0.100:80 already defined by service[0]" in msgs, msgs
+    # a service missing a key still has its servers and its address checked
+    text = GOOD.replace('protocol = "tcp"\n', "").replace('ip = "10.0.2.12"', 'ip = "10.0.2.300"')
+    msgs = _messages(text)
+    assert any("missing key 'protocol'" in m for m in msgs), msgs
+    assert any("'10.0.2.300' is not an IPv4 address" in m for m in msgs), msgs
+
+
+def test_config_interface_problems_reported_independently():
+    text = GOOD.replace('mac = "02:00:00:00:00:01"\n', "") + textwrap.dedent("""\
+        [[interface]]
+        port = 1
+        mac = "02:00:00:00:00:02"
+        ip = "10.0.1.2"
+        """)
+    msgs = _messages(text)
+    assert any("interface[0]: missing key 'mac'" in m for m in msgs), msgs
+    assert any("interface[1].port: port 1 already used by interface[0]" in m for m in msgs), msgs
+
+
+def test_p4info_requirements_name_every_missing_object(tmp_path):
+    from p4common.p4info import P4InfoIndex, load_p4info
+    from runtime.artifacts import compile_lvs
+    from runtime.requirements import P4InfoMismatchError, check_p4info, missing_objects
+    info = load_p4info(compile_lvs(tmp_path / "build").p4info)
+    assert missing_objects(P4InfoIndex(info)) == []         # lvs.p4 of this version: all there
+    # an older lvs.p4: no SYN-cookie secret table, no RST metadata
+    for i, t in enumerate(info.tables):
+        if t.preamble.alias == "synproxy_secret":
+            del info.tables[i]
+            break
+    for c in info.controller_packet_metadata:
+        if c.preamble.name == "packet_out":
+            keep = [m for m in c.metadata if m.name != "rst_gen"]
+            del c.metadata[:]
+            c.metadata.extend(keep)
+    with pytest.raises(P4InfoMismatchError) as ei:
+        check_p4info(info, "old.p4info")
+    assert ei.value.missing == ["table synproxy_secret", "packet_out metadata field rst_gen"]
+    assert str(ei.value).startswith("old.p4info does not match what the p4lvs daemon needs")
+
+
+def test_one_worker_partition_entry_omits_the_port_field(tmp_path):
+    """workers = 1: the lport_partition entry matches every port; P4Runtime
+    wants a don't-care omitted, not sent as a zero mask."""
+    from runtime.artifacts import compile_lvs
+    from runtime.entries import IndexAllocator, static_entries
+    from runtime.p4rt import P4RuntimeClient
+    cfg = parse_config(GOOD.replace("workers = 2\n", ""))
+    assert cfg.global_.workers == 1
+    [part] = [e for e in static_entries(cfg, IndexAllocator(16))
+              if e.table == K.T_LPORT_PARTITION and e.match[0][1].value == 0x0A000264]
+    client = P4RuntimeClient("127.0.0.1:1")
+    try:
+        client.use_p4info(compile_lvs(tmp_path / "build").p4info)
+        te = client.encode(part)
+        t = client.p4info.table(K.T_LPORT_PARTITION)
+        names = {mf.id: mf.name for mf in t.match_fields}
+        assert [names[m.field_id] for m in te.match] == ["local_addr"]
+        assert te.priority == 1                       # still a ternary table's entry
+        two = [e for e in static_entries(parse_config(GOOD), IndexAllocator(16))
+               if e.table == K.T_LPORT_PARTITION][0]
+        assert len(client.encode(two).match) == 2     # with partitions the port is matched
+    finally:
+        client.close()

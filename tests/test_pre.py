@@ -84,3 +84,28 @@ def test_clone_sessions():
         cs.add(32768, port=1)
     with pytest.raises(RuntimeApiError):
         cs.add(1)
+
+
+def test_unknown_nodes_and_groups_carry_bmv2_codes():
+    """simple_pre.cpp: an unknown L1 handle is INVALID_L1_HANDLE (checked first),
+    an unknown group INVALID_MGRP_HANDLE, a wrong association ERROR."""
+    from p4switch.pre import PreError
+    pre = Pre()
+    for call in (lambda: pre.mc_node_destroy(7), lambda: pre.mc_node_update(7, [1]),
+                 lambda: pre.mc_node_associate(99, 7), lambda: pre.mc_node_dissociate(99, 7)):
+        with pytest.raises(PreError, match=r"invalid multicast node handle 7.*\(INVALID_L1_HANDLE\)") as ei:
+            call()
+        assert ei.value.code == "INVALID_L1_HANDLE" and isinstance(ei.value, RuntimeApiError)
+    h = pre.mc_node_create(1, [2])
+    for call in (lambda: pre.mc_node_associate(99, h), lambda: pre.mc_node_dissociate(99, h)):
+        with pytest.raises(PreError, match=r"group 99 does not exist.*\(INVALID_MGRP_HANDLE\)") as ei:
+            call()
+        assert ei.value.code == "INVALID_MGRP_HANDLE"
+    pre.mc_mgrp_create(1)
+    with pytest.raises(PreError, match=r"mc_node_dissociate: .*not associated.*\(ERROR\)"):
+        pre.mc_node_dissociate(1, h)
+    # BMv2's mc_mgrp_destroy returns SUCCESS for an unknown group: a no-op
+    pre.mc_mgrp_destroy(12345)
+    assert pre.groups == {1: []}
+    with pytest.raises(RuntimeApiError):
+        pre.mc_mgrp_destroy(-1)

@@ -819,3 +819,27 @@ def test_deparser_log_msg_as_p4pc_emits_it():
         logs: list[str] = []
         assert run(Switch.from_json(j, log=logs.append)) == [(0, bytes([7, 0, 0, 0, 0]))]
         assert logs == ["deparser a=7"]
+
+
+@pytest.mark.parametrize("metadata", [False, True])
+def test_header_type_not_whole_bytes_is_refused(metadata):
+    """BMv2's Header constructor asserts the non-hidden field widths add up to
+    whole bytes (metadata too); a 9-bit header would otherwise deparse shifted."""
+    j = mini_json([["a", 8, False], ["b", 1, False]], [])
+    if metadata:
+        j["header_types"][3]["fields"].append(["pad", 3, False])
+        j["header_types"][2]["fields"].append(["c", 7, False])
+    e = _load_error(j)
+    idx = 3 if metadata else 2
+    assert e.path == f"headers[{idx}].header_type"
+    assert ("'meta_t'" if metadata else "'h_t'") in str(e)
+    assert "not a whole number of bytes" in str(e)
+
+
+def test_varbit_header_fixed_part_must_be_whole_bytes():
+    j = mini_json([["a", 8, False], ["b", 4, False], ["v", "*"]], [])
+    j["header_types"][2]["max_length"] = 8
+    e = _load_error(j)
+    assert "fixed-width fields of" in str(e) and "12 bits" in str(e)
+    j["header_types"][2]["fields"][1] = ["b", 8, False]
+    Switch.from_json(j)        # 16 fixed bits + varbit: accepted

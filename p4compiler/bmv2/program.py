@@ -438,13 +438,18 @@ class ProgramBuilder:
                 tmp = self.st.new_scalar("tmp", it.t if not isinstance(it.t, TInt) else TBits(32))
                 lw.assign(tmp, it, call.loc)
                 elems.append(tmp.json())
+        # p4c-bm2-ss (ExternConverter_digest + createFieldList): one learn list
+        # per digest() call site, every list of a struct type named after that
+        # type's control-plane name, which is also the P4Info digest name; the
+        # P4Runtime server (like PI) maps a learn list to its digest by name, so
+        # a "_0" suffix would orphan the second call site's samples.
         t = data.t
-        name = t.name if isinstance(t, TStructLike) else f"digest_{len(self.learn_lists)}"
-        for ll in self.learn_lists:
-            if ll["name"] == name and ll["elements"] == elems:
-                return ll["id"]
+        if isinstance(t, TStructLike) and t.kind == "struct":
+            name = t.cp_name or t.name
+        else:
+            name = "digest"
         lid = len(self.learn_lists) + 1
-        self.learn_lists.append({"id": lid, "name": self.st.unique(name, self._unique), "source_info": source_info(call.loc, src_text(call)),
+        self.learn_lists.append({"id": lid, "name": name, "source_info": source_info(call.loc, src_text(call)),
                                  "elements": elems})
         return lid
 
@@ -1192,7 +1197,13 @@ class ProgramBuilder:
                     else:
                         cv = lw.value(it, scope, TBits(w))
                         if isinstance(cv, ObjV) and cv.kind == "value_set":
-                            raise CompilerError(it.loc, "value sets in tuples are not supported")
+                            # p4c's front and mid end accept a value set as one
+                            # element of a tuple keyset (SimplifySelectCases allows
+                            # it), but p4c-bm2-ss's ParserConverter::convertSimpleKey
+                            # refuses every non-constant element: BMv2 matches a
+                            # parse_vset against the whole transition key only.
+                            raise CompilerError(it.loc, "must evaluate to a compile-time constant",
+                                                kind="invalid")
                         alts.append([(int(cv.value) & mask(w), mask(w))])
                         all_default = False
                 if all_default:

@@ -227,8 +227,8 @@ class StmtMixin:
             return False
         if isinstance(e, (A.ArrayIndex, A.Slice)):
             return self.is_lvalue(e.expr)
-        if isinstance(e, A.PlusSlice):     # `x[lo +: w]` is an l-value when `lo` is constant
-            return self.tp.const_value(e.lo) is not None and self.is_lvalue(e.expr)
+        if isinstance(e, A.PlusSlice):     # p4c: `x[lo +: w]` is an l-value when `x` is (any `lo`)
+            return self.is_lvalue(e.expr)
         if isinstance(e, A.DefaultExpression) and e.dontcare:
             return True
         return False

@@ -104,9 +104,18 @@ def bind_params(lw, params, args, call_scope: Scope, inner: Scope, loc, *, alias
                 lw.assign(tmp, v, loc)
                 inner.names[p.name] = tmp
         else:
+            dyn = None
             if isinstance(a, A.PlusSlice):
-                a = lw.plus_to_slice(a, call_scope)
-            if isinstance(a, A.Slice):
+                lo_v = lw.value(a.lo, call_scope)
+                if isinstance(lo_v, ConstV):
+                    a = lw.plus_to_slice(a, call_scope)
+                else:
+                    from .lower import SliceLV
+                    w = lw.const_of(a.width, call_scope)
+                    dyn = SliceLV(lw.value(a.expr, call_scope), w - 1, 0, lw.dyn_slice_lo(lo_v, loc))
+            if dyn is not None:
+                dst = dyn
+            elif isinstance(a, A.Slice):
                 from .lower import SliceLV
                 dst = SliceLV(lw.value(a.expr, call_scope), lw.const_of(a.hi, call_scope),
                               lw.const_of(a.lo, call_scope))

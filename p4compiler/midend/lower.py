@@ -694,6 +694,9 @@ class Lowerer:
             self.assign(g, src, loc, text)
             em.end_if(tok)
             return
+        if isinstance(dst, SliceLV) and dst.dyn_lo is not None:
+            self.store_dyn_slice(dst.base, dst.dyn_lo, dst.t.width, src, loc, text)
+            return
         if isinstance(dst, SliceLV):
             sc = Scope(env=self.env)
             sc.names["$src"] = src
@@ -785,6 +788,9 @@ class Lowerer:
 
     def s_AssignmentStatement(self, s: A.AssignmentStatement, scope):
         if isinstance(s.left, A.PlusSlice):
+            lo = self.value(s.left.lo, scope)
+            if not isinstance(lo, ConstV):
+                return self.dyn_slice_assign(s, lo, scope)
             s = dataclasses.replace(s, left=self.plus_to_slice(s.left, scope))
         if isinstance(s.left, A.Slice):
             return self.slice_assign(s, scope)
@@ -815,6 +821,43 @@ class Lowerer:
                  op("&", op("<<", self.data(rhs), hexstr(lo)), hexstr((mask(w) << lo) & mask(bw), bw)))
         self.assign(base, ExprV(new, base.t if not isinstance(base.t, TBool) else TBits(1)), s.loc,
                     src_text(s.left) + " = " + src_text(s.right))
+
+    def dyn_slice_lo(self, lo: Val, loc) -> Val:
+        """The run-time start bit of `x[lo +: w]` as an l-value, copied to a
+        temporary: P4 evaluates the l-value (and so `lo`) before the right-hand
+        side, which may change what `lo` reads (a call with side effects)."""
+        t = lo.t if isinstance(lo.t, TBits) else TBits(32)
+        tmp = self.st.new_scalar("tmp", t)
+        self.assign(tmp, self.convert(lo, t, loc), loc)
+        return tmp
+
+    def dyn_slice_assign(self, s: A.AssignmentStatement, lo: Val, scope):
+        """`x[lo +: w] = e` (or `op=`) with a run-time `lo` (p4c's type checker
+        makes any `+:` slice of an l-value an l-value)."""
+        w = self.const_of(s.left.width, scope)
+        lo = self.dyn_slice_lo(lo, s.loc)
+        base = self.value(s.left.expr, scope)
+        if s.op != "=":
+            sc = scope.child()
+            sc.names["$lo"] = lo
+            cur = A.PlusSlice(s.left.expr, A.PathExpression(A.Path("$lo"), loc=s.loc), s.left.width, loc=s.loc)
+            rhs = self.value(A.BinaryOp(s.op[:-1], cur, s.right, loc=s.loc), sc, TBits(w))
+        else:
+            rhs = self.value(s.right, scope, TBits(w))
+        self.store_dyn_slice(base, lo, w, rhs, s.loc, src_text(s.left) + " " + s.op + " " + src_text(s.right))
+
+    def store_dyn_slice(self, base: Val, lo: Val, w: int, rhs: Val, loc, text: str) -> None:
+        """base = (base & ~m) | ((rhs << lo) & m), m = (ones(w) << lo) truncated
+        to base's width: bits shifted past the top are dropped, as the read
+        `(base >> lo) & ones(w)` reads them as zero.  ``^ ones(bw)`` stands in
+        for ``~`` to stay within non-negative values."""
+        rhs = self.convert(rhs, TBits(w), loc)
+        bw = bit_width(base.t)
+        lo_j = self.data(lo)
+        m = op("&", op("<<", hexstr(mask(w), bw), lo_j), hexstr(mask(bw), bw))
+        keep = op("^", m, hexstr(mask(bw), bw))
+        new = op("|", op("&", self.data(base), keep), op("&", op("<<", self.data(rhs), lo_j), m))
+        self.assign(base, ExprV(new, base.t if not isinstance(base.t, TBool) else TBits(1)), loc, text)
 
     def s_VariableDeclaration(self, d: A.VariableDeclaration, scope):
         t = self.rtype(d.type, scope)
@@ -899,8 +942,9 @@ class Lowerer:
 class SliceLV(Val):
     """`x[hi:lo]` used as an out/inout argument."""
 
-    def __init__(self, base, hi, lo):
-        self.base, self.hi, self.lo = base, hi, lo
+    def __init__(self, base, hi, lo, dyn_lo: Val | None = None):
+        # dyn_lo: the run-time start bit of `x[lo +: w]` (then lo = 0, hi = w - 1)
+        self.base, self.hi, self.lo, self.dyn_lo = base, hi, lo, dyn_lo
         self.t = TBits(hi - lo + 1)
 
 

@@ -66,6 +66,8 @@ class TStructLike(PType):
     name: str
     fields: list[tuple[str, PType]] = field(default_factory=list)
     kind: str = "struct"          # "struct" | "header" | "union"
+    #: control-plane name (``@name`` or the declared name); names learn lists
+    cp_name: str = ""
 
     def field_type(self, name: str) -> PType | None:
         for n, t in self.fields:

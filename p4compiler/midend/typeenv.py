@@ -164,7 +164,8 @@ class GlobalEnv:
             return self._types[key]
         kind = ("header" if isinstance(d, A.HeaderDeclaration)
                 else "union" if isinstance(d, A.HeaderUnionDeclaration) else "struct")
-        t = TStructLike(d.name, [], kind)
+        from ..names import type_name
+        t = TStructLike(d.name, [], kind, type_name(d))
         self._types[key] = t
         for f in d.fields:
             t.fields.append((f.name, self.resolve(f.type, sub, consts)))

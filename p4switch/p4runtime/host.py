@@ -90,8 +90,21 @@ class SwitchHost:
         return fut
 
     def call(self, fn: Callable[[], Any], timeout: float | None = 60.0) -> Any:
-        """Run `fn()` on the data-path thread and return its result (or raise)."""
-        return self.submit(fn).result(timeout)
+        """Run `fn()` on the data-path thread and return its result (or raise).
+
+        Same semantics as ``submit(fn).result(timeout)`` (on timeout the job still
+        runs later), but the hand-off is one pre-acquired lock instead of a Future's
+        condition variable: this is on every Write/Read RPC's path."""
+        if threading.get_ident() == self.loop_thread_id:
+            return fn()
+        job = _Job(fn)
+        self._jobs.append((fn, job))
+        os.eventfd_write(self._efd, 1)
+        if not job.done.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError(f"the data-path thread did not run the job within {timeout} s")
+        if job.exc is not None:
+            raise job.exc
+        return job.result
 
     def inject(self, frame: bytes) -> None:
         """A PacketOut frame into the CPU port (thread-safe: the loop picks it up)."""
@@ -119,6 +132,31 @@ class SwitchHost:
         if self._efd >= 0:
             os.close(self._efd)
             self._efd = -1
+
+
+class _Job:
+    """A `call` in flight: `done` is held until the loop thread has run it.
+    Duck-types the three Future methods `_run_jobs` uses."""
+
+    __slots__ = ("fn", "done", "result", "exc")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.result: Any = None
+        self.exc: BaseException | None = None
+
+    def set_running_or_notify_cancel(self) -> bool:
+        return True
+
+    def set_result(self, r: Any) -> None:
+        self.result = r
+        self.done.release()
+
+    def set_exception(self, e: BaseException) -> None:
+        self.exc = e
+        self.done.release()
 
 
 class SimpleDataplane:

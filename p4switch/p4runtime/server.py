@@ -35,6 +35,7 @@ _UPD = p4runtime_pb2.Update
 _CFG = p4runtime_pb2.SetForwardingPipelineConfigRequest
 _GET = p4runtime_pb2.GetForwardingPipelineConfigRequest
 _WR = p4runtime_pb2.WriteRequest
+_SMR = p4runtime_pb2.StreamMessageResponse
 
 
 def _eid(msg: Any) -> tuple[int, int] | None:
@@ -51,6 +52,9 @@ class Device:
         self.saved: Pipeline | None = None
         self.arbiter = Arbiter()
         self.lock = threading.RLock()
+        # {role: primary Client}, rebuilt lazily after any arbitration change
+        # (arbitration_changed): PacketIn/PacketOut consult it per packet.
+        self._primaries: dict[str, Client] | None = None
         self.digests = stream_mod.DigestManager(self._to_primaries, self._wake)
         self._ticker_wake = threading.Event()
         self._stopping = False
@@ -73,24 +77,44 @@ class Device:
         pl = self.pipeline
         if pl is None:
             return
-        msg = p4runtime_pb2.StreamMessageResponse()
-        msg.packet.CopyFrom(pl.packet_in_msg(frame))
-        self._to_primaries(msg)
+        prim = self.primaries()
+        if not prim:
+            return                      # nobody to tell: skip building the message
+        msg = _SMR()
+        pl.fill_packet_in(msg.packet, frame)
+        for c in prim.values():
+            c.stream.put(msg)
+
+    def primaries(self) -> dict[str, Client]:
+        """{role: primary client} (cached until the next arbitration change)."""
+        prim = self._primaries
+        if prim is not None:
+            return prim
+        with self.lock:
+            prim = self._primaries
+            if prim is None:
+                prim = {}
+                for r in {c.role for c in self.arbiter.clients}:
+                    p = self.arbiter.primary(r)
+                    if p is not None:
+                        prim[r] = p
+                self._primaries = prim
+            return prim
+
+    def arbitration_changed(self) -> None:
+        """Call (under `lock`) after any change to `arbiter`."""
+        self._primaries = None
 
     def _to_primaries(self, msg: Any) -> None:
-        if not isinstance(msg, p4runtime_pb2.StreamMessageResponse):
-            wrapped = p4runtime_pb2.StreamMessageResponse()
+        if not isinstance(msg, _SMR):
+            wrapped = _SMR()
             if isinstance(msg, p4runtime_pb2.DigestList):
                 wrapped.digest.CopyFrom(msg)
             else:
                 wrapped.idle_timeout_notification.CopyFrom(msg)
             msg = wrapped
-        with self.lock:
-            roles = {c.role for c in self.arbiter.clients}
-            targets = [self.arbiter.primary(r) for r in roles]
-        for c in targets:
-            if c is not None:
-                c.stream.put(msg)
+        for c in self.primaries().values():
+            c.stream.put(msg)
 
     # -- timers: digest deadlines and idle-timeout sweeps ------------------------
     def _wake(self) -> None:
@@ -457,6 +481,7 @@ class P4RuntimeServicer(p4runtime_pb2_grpc.P4RuntimeServicer):
         state["dev"] = None
         with dev.lock:
             role = dev.arbiter.remove(client)
+            dev.arbitration_changed()
         if role is not None:
             self.srv.notify(dev, role)
 
@@ -473,7 +498,10 @@ class P4RuntimeServicer(p4runtime_pb2_grpc.P4RuntimeServicer):
                 if a.HasField("role") and a.role.HasField("config"):
                     raise P4RTError(Code.UNIMPLEMENTED, "role configs")
                 with d.lock:
-                    roles = d.arbiter.update(client, role, _eid(a))
+                    try:
+                        roles = d.arbiter.update(client, role, _eid(a))
+                    finally:
+                        d.arbitration_changed()
                 state["dev"] = d
                 for r in roles:
                     self.srv.notify(d, r)
@@ -486,9 +514,8 @@ class P4RuntimeServicer(p4runtime_pb2_grpc.P4RuntimeServicer):
             return
         if which == "packet":
             try:
-                with dev.lock:
-                    if dev.arbiter.primary(client.role) is not client:
-                        raise P4RTError(Code.PERMISSION_DENIED, "PacketOut from a non-primary client")
+                if dev.primaries().get(client.role) is not client:
+                    raise P4RTError(Code.PERMISSION_DENIED, "PacketOut from a non-primary client")
                 pl = dev.need_pipeline()
                 if dev.host.cpu_port is None:
                     raise P4RTError(Code.FAILED_PRECONDITION, "the switch has no CPU port (--cpu-port)")

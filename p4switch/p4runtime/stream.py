@@ -32,37 +32,35 @@ class Outbox:
     """Responses for one StreamChannel, drained by the gRPC response generator.
 
     Bounded: a client that stops reading loses PacketIns/digests/notifications
-    (counted in `dropped`) instead of growing the switch's memory without limit."""
+    (counted in `dropped`) instead of growing the switch's memory without limit.
+    A `queue.SimpleQueue` (C, lock-free put) rather than `queue.Queue`: `put` runs
+    on the packet-loop thread once per PacketIn; the bound is checked with
+    `qsize()` (one producer thread at a time per message kind, so it can only
+    overshoot by a few messages)."""
 
     def __init__(self, maxsize: int = 65536) -> None:
-        self.q: queue.Queue = queue.Queue(maxsize)
+        self.q: queue.SimpleQueue = queue.SimpleQueue()
+        self.maxsize = maxsize
         self.closed = False
         self.dropped = 0
 
     def put(self, msg: Any) -> None:
         if not self.closed:
-            try:
-                self.q.put_nowait(msg)
-            except queue.Full:
+            if self.q.qsize() >= self.maxsize:
                 self.dropped += 1
+            else:
+                self.q.put(msg)
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
-        while True:
-            try:
-                self.q.put_nowait(_CLOSE)
-                return
-            except queue.Full:
-                try:
-                    self.q.get_nowait()
-                except queue.Empty:
-                    pass
+        self.q.put(_CLOSE)
 
     def __iter__(self):
+        get = self.q.get
         while True:
-            m = self.q.get()
+            m = get()
             if m is _CLOSE:
                 return
             yield m
