@@ -22,8 +22,22 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-BASIC_JSON = REPO / "build" / "basic.json"
-BASIC_P4INFO = REPO / "build" / "basic.p4info.txtpb"
+
+
+def _build_basic() -> tuple[Path, Path]:
+    """basic.p4 compiled by p4pc into a fresh folder for this run (a clean clone
+    has no build/, and a stale build/ must not be what these tests check)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from topologies.build import basic_p4, compile_p4
+    out = Path(tempfile.mkdtemp(prefix="p4lvs-badinput-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
+    return compile_p4(basic_p4(), out, "basic")
+
+
+BASIC_JSON, BASIC_P4INFO = _build_basic()
 FULL_JSON = REPO / "tests" / "p4rt_programs" / "p4rt_full.json"
 SHARED = Path(os.environ.get("P4LVS_SHARED", REPO.parent / "shared")) / "conformance"
 FORLOOP_JSON = SHARED / "p4c-json" / "forloop-bmv2.json"
