@@ -139,12 +139,11 @@ def _request_of(args) -> dict:
 def run_daemon(args) -> int:
     from runtime.artifacts import BuildError, compile_lvs
     from runtime.config import load_config
-    from runtime.daemon import ControlServer, Controller
+    from runtime.daemon import Controller, ControlServer, socket_path_problem
     from runtime.p4rt import P4RuntimeClient, P4RuntimeClientError
+    from runtime.requirements import P4InfoMismatchError, check_p4info_file
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s p4lvs %(levelname)s %(message)s")
     log = logging.getLogger("p4lvs")
-    from runtime.daemon import socket_path_problem
-    from runtime.requirements import P4InfoMismatchError, check_p4info_file
     cfg = load_config(args.config)                      # everything validated before any write
     problem = socket_path_problem(args.socket)
     if problem:

@@ -112,7 +112,5 @@ def check_p4info_file(path: str | Path) -> None:
     try:
         idx = P4InfoIndex(load_p4info(path))
     except Exception as e:  # noqa: BLE001 - unreadable, not a P4Info, inconsistent ids
-        msg = str(e)
-        msg = msg[len(f"{path}: "):] if msg.startswith(f"{path}: ") else msg
-        raise P4InfoMismatchError(str(path), [], msg) from None
+        raise P4InfoMismatchError(str(path), [], str(e).removeprefix(f"{path}: ")) from None
     check_p4info(idx, str(path))

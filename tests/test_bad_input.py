@@ -572,9 +572,10 @@ def test_p4lvs_run_with_p4info_of_another_program(tmp_path):
                          *missing)
             assert not (tmp_path / "ctl.sock").exists()
         # the switch still has no pipeline: nothing was pushed
+        import grpc
+
         from p4common.proto import p4runtime_pb2 as pb
         from p4common.proto import p4runtime_pb2_grpc as pb_grpc
-        import grpc
         with grpc.insecure_channel(addr) as ch, pytest.raises(grpc.RpcError) as ei:
             pb_grpc.P4RuntimeStub(ch).GetForwardingPipelineConfig(
                 pb.GetForwardingPipelineConfigRequest(device_id=0), timeout=10)

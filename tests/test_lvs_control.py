@@ -16,10 +16,19 @@ from scapy.layers.l2 import Ether
 from runtime import constants as K
 from runtime.artifacts import compile_lvs
 from runtime.config import parse_config
-from runtime.daemon import CommandError, ControlServer, Controller, request
+from runtime.daemon import CommandError, Controller, ControlServer, request
 from runtime.p4rt import P4RuntimeClient
-from tests.test_lvs_packets import (CLIENT, CLIENT_MAC, CLIENT_PORT, CONFIG, RS1, RS2,
-                                    SERVER_PORT, SW1, VIP)
+from tests.test_lvs_packets import (
+    CLIENT,
+    CLIENT_MAC,
+    CLIENT_PORT,
+    CONFIG,
+    RS1,
+    RS2,
+    SERVER_PORT,
+    SW1,
+    VIP,
+)
 
 ONE_WORKER = CONFIG.replace("workers = 2\n", "")       # the default: workers = 1
 
@@ -96,12 +105,12 @@ def test_server_commands_follow_ipvsadm(lb1):
     assert ctl.mgr.services["web"].weights == {(RS1, 8080): 3, (RS2, 8080): 1, ("10.0.2.99", 8080): 1}
     # each bad value is named
     for req, msg in [
-        (dict(cmd="add-server", service="web", ip=RS1, port=8081, weight=-1),
+        ({"cmd": "add-server", "service": "web", "ip": RS1, "port": 8081, "weight": -1},
          "weight -1 is outside 0..10000"),
-        (dict(cmd="set-weight", service="web", ip=RS1, port=8080, weight=10001),
+        ({"cmd": "set-weight", "service": "web", "ip": RS1, "port": 8080, "weight": 10001},
          "weight 10001 is outside 0..10000"),
-        (dict(cmd="add-server", service="web", ip=RS1, port=70000), "port 70000 is outside 1..65535"),
-        (dict(cmd="set-weight", service="nosuch", ip=RS1, port=8080, weight=1), "no service 'nosuch'"),
+        ({"cmd": "add-server", "service": "web", "ip": RS1, "port": 70000}, "port 70000 is outside 1..65535"),
+        ({"cmd": "set-weight", "service": "nosuch", "ip": RS1, "port": 8080, "weight": 1}, "no service 'nosuch'"),
     ]:
         with pytest.raises(CommandError) as ei:
             ctl.command(req)
@@ -126,11 +135,11 @@ def test_malformed_requests_get_error_replies(lb1):
                 (b'{"cmd": "list", "x": 1}', "bad request: 'list' has no field 'x'"),
                 (b'{"cmd": "set-weight", "service": "web"}',
                  "bad request: 'set-weight' needs field 'ip', 'port', 'weight'"),
-                (b'{"cmd": "set-weight", "service": "web", "ip": "10.0.2.11", "port": "80", '
-                 b'"weight": 1}', "bad request: 'set-weight' field 'port' must be a number, "
-                                  "not a string"),
-                (b'{"cmd": "del-server", "service": "web", "ip": "10.0.2.11", "port": 8080, '
-                 b'"flush": 1}', "bad request: 'del-server' field 'flush' must be true/false"),
+                ((b'{"cmd": "set-weight", "service": "web", "ip": "10.0.2.11", "port": "80", '
+                  b'"weight": 1}'),
+                 "bad request: 'set-weight' field 'port' must be a number, not a string"),
+                ((b'{"cmd": "del-server", "service": "web", "ip": "10.0.2.11", "port": 8080, '
+                  b'"flush": 1}'), "bad request: 'del-server' field 'flush' must be true/false"),
             ]:
                 f.write(raw + b"\n")
                 f.flush()

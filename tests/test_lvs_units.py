@@ -324,8 +324,8 @@ def test_one_worker_partition_entry_omits_the_port_field(tmp_path):
         names = {mf.id: mf.name for mf in t.match_fields}
         assert [names[m.field_id] for m in te.match] == ["local_addr"]
         assert te.priority == 1                       # still a ternary table's entry
-        two = [e for e in static_entries(parse_config(GOOD), IndexAllocator(16))
-               if e.table == K.T_LPORT_PARTITION][0]
+        two = next(e for e in static_entries(parse_config(GOOD), IndexAllocator(16))
+                   if e.table == K.T_LPORT_PARTITION)
         assert len(client.encode(two).match) == 2     # with partitions the port is matched
     finally:
         client.close()

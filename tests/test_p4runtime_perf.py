@@ -196,3 +196,33 @@ def test_packet_in_follows_primary_changes():
             if c is not None:
                 c.close()
         t.stop()
+
+
+# -- DELETE without an undo (CONTINUE_ON_ERROR batches) -----------------------------------
+
+def test_delete_without_undo(pipeline):
+    from p4common.p4info import P4InfoIndex
+    ix = P4InfoIndex(pipeline.p4info)
+    tid = ix.tables["I.l2"].preamble.id
+    fwd = ix.actions["I.fwd"].preamble.id
+
+    def te(key, with_action=True):
+        e = pb.TableEntry(table_id=tid)
+        e.match.add(field_id=1).exact.value = key.to_bytes(6, "big")
+        if with_action:
+            e.action.action.action_id = fwd
+            e.action.action.params.add(param_id=1, value=b"\x03")
+        return e
+    U = pb.Update
+    sw_table = pipeline.table(tid).sw
+    n0 = sw_table.num_entries()
+    pipeline.write_table_entry(U.INSERT, te(0x0A0000000001))
+    assert pipeline.write_table_entry(U.DELETE, te(0x0A0000000001, False), undo=False) is None
+    assert sw_table.num_entries() == n0
+    pipeline.write_table_entry(U.INSERT, te(0x0A0000000001))
+    undo = pipeline.write_table_entry(U.DELETE, te(0x0A0000000001, False))
+    assert sw_table.num_entries() == n0
+    undo()                                                       # rollback restores it
+    got = pipeline.read_table_entries(pb.TableEntry(table_id=tid))
+    assert [bytes(g.match[0].exact.value) for g in got] == [b"\x0a\x00\x00\x00\x00\x01"]
+    assert got[0].action.action.params[0].value == b"\x03"

@@ -806,9 +806,20 @@ class Lowerer:
         self.assign(dst, rhs, s.loc, src_text(s.left) + " " + s.op + " " + src_text(s.right))
 
     def slice_assign(self, s: A.AssignmentStatement, scope):
-        base = self.value(s.left.expr, scope)
         hi = self.const_of(s.left.hi, scope)
         lo = self.const_of(s.left.lo, scope)
+        inner = s.left.expr
+        # `x[a:b][c:d] = e` writes bits [b+c : b+d] of x: fold nested
+        # constant slices down to one slice of the innermost l-value.
+        while True:
+            if isinstance(inner, A.PlusSlice) and isinstance(self.value(inner.lo, scope), ConstV):
+                inner = self.plus_to_slice(inner, scope)
+            if not isinstance(inner, A.Slice):
+                break
+            base_lo = self.const_of(inner.lo, scope)
+            hi, lo = hi + base_lo, lo + base_lo
+            inner = inner.expr
+        base = self.value(inner, scope)
         w = hi - lo + 1
         if s.op != "=":
             rhs = self.value(A.BinaryOp(s.op[:-1], s.left, s.right, loc=s.loc), scope, TBits(w))

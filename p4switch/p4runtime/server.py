@@ -251,7 +251,7 @@ def apply_updates(dev: Device, pl: Pipeline, updates: Any, atomicity: int) -> li
     rollback = atomicity in (_WR.ROLLBACK_ON_ERROR, _WR.DATAPLANE_ATOMIC)
     for u in updates:
         try:
-            undo = apply_one(dev, pl, u)
+            undo = apply_one(dev, pl, u, rollback)
             results.append(None)
             if rollback and undo is not None:
                 undos.append(undo)
@@ -274,7 +274,7 @@ def apply_updates(dev: Device, pl: Pipeline, updates: Any, atomicity: int) -> li
     return results
 
 
-def apply_one(dev: Device, pl: Pipeline, u: Any) -> Any:
+def apply_one(dev: Device, pl: Pipeline, u: Any, rollback: bool = True) -> Any:
     if u.type not in (_UPD.INSERT, _UPD.MODIFY, _UPD.DELETE):
         raise P4RTError(Code.INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
     which = u.entity.WhichOneof("entity")
@@ -282,6 +282,8 @@ def apply_one(dev: Device, pl: Pipeline, u: Any) -> Any:
         raise P4RTError(Code.INVALID_ARGUMENT, "update without an entity")
     if which == "digest_entry":
         return write_digest(dev, pl, u.type, u.entity.digest_entry)
+    if which == "table_entry":
+        return pl.write_table_entry(u.type, u.entity.table_entry, rollback)
     w = _WRITERS.get(which)
     if w is None:
         raise P4RTError(Code.UNIMPLEMENTED, f"{which} is not supported")

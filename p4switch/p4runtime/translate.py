@@ -450,7 +450,10 @@ class Pipeline:
             if m in sp.members:
                 sp.delete_member(m)
 
-    def write_table_entry(self, op: int, entry: Any) -> Undo:
+    def write_table_entry(self, op: int, entry: Any, undo: bool = True) -> Undo:
+        """INSERT/MODIFY/DELETE one table entry; returns an undo callable.  With
+        ``undo=False`` (a CONTINUE_ON_ERROR batch never rolls back) a DELETE skips
+        reading the entry back for its undo and returns None."""
         ti = self.table(entry.table_id)
         if entry.is_default_action:
             return self._write_default(ti, op, entry)
@@ -529,6 +532,9 @@ class Pipeline:
                         e.meter.reset_rates()
             return undo_mod
         if op == _UPD.DELETE:
+            if not undo:
+                self._delete(ti, e)
+                return None
             saved_entry = self.read_entry(ti, e, counters=True, meters=True)
             meta = self.meta.get((tab.name, e.handle))
             self._delete(ti, e)
