@@ -88,12 +88,39 @@ def main(argv=None) -> int:
             print(f"wire -> packet-in:                   {got / dt:9.0f} packets/s ({got}/{a.packets})")
             done, dt = sessions(c, t, a.sessions)
             print(f"session set-up (in, write 2, out):    {done / dt:9.0f} sessions/s ({done}/{a.sessions})")
+            n_idle, us = idle_sweep_cost(c, t, ix, tid, na, n)
+            print(f"idle sweep, {n_idle} entries (T=60 s):  {us:9.1f} us per sweep (loop thread)")
         else:
             print("packet rates: need the in-process target (wire ports)")
         c.close()
     finally:
         t.stop()
     return 0
+
+
+def idle_sweep_cost(c, t, ix, tid: int, na: int, n: int) -> tuple[int, float]:
+    """Loop-thread time of one idle-timeout sweep (the server runs one every
+    <= 250 ms) with `n` entries that have a 60 s idle timeout, none due."""
+    from p4common.proto import p4runtime_pb2 as pb
+    from p4switch.p4runtime.stream import idle_sweep
+    c.set_pipeline("digest")
+    ups = []
+    for i in range(n):
+        te = pb.TableEntry(table_id=tid, idle_timeout_ns=60_000_000_000)
+        te.match.add(field_id=1).exact.value = i.to_bytes(6, "big")
+        te.action.action.action_id = na
+        ups.append(update(pb.Update.INSERT, table_entry=te))
+    for i in range(0, n, 500):
+        c.stub.Write(c.write_req(ups[i:i + 500]))
+    host = t.hosts[t.device_id]
+    pl = t.server.devices[t.device_id].pipeline
+
+    def sweeps(k: int = 20) -> float:
+        t0 = time.perf_counter()
+        for _ in range(k):
+            idle_sweep(pl)
+        return (time.perf_counter() - t0) / k
+    return n, host.call(sweeps) * 1e6
 
 
 def sessions(c, t, n: int) -> tuple[int, float]:

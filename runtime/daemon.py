@@ -55,6 +55,15 @@ class Controller:
         self.punt_latency_s = 0.0
         self.last_rotate = time.monotonic()
         self.digests = 0
+        # TCP state changes not yet written (ident -> entry, newest wins):
+        # they only change idle timeouts, so they ride along with the next
+        # round's new-session entries or go out after `mods_delay` s,
+        # whichever comes first; any other write flushes them first (so a
+        # delete is never followed by a stale modify)
+        self.mods_delay = 0.05
+        self._pending_mods: dict = {}
+        self._pending_since = 0.0
+        self.writes = 0
 
     # ------------------------------------------------------------ start
     def install(self) -> None:
@@ -79,13 +88,26 @@ class Controller:
 
     # ------------------------------------------------------------ events
     def _write(self, writes: list, deletes: list = ()) -> None:
+        self._flush_mods()
         for c in self.clients:
             c.write(writes, deletes)
+        self.writes += 1
+
+    def _flush_mods(self) -> None:
+        """Write the deferred TCP state changes now (caller holds the lock)."""
+        if self._pending_mods:
+            mods = list(self._pending_mods.values())
+            self._pending_mods.clear()
+            for c in self.clients:
+                c.write(modifies=mods)
+            self.writes += 1
 
     def _carry_out(self, plan: Plan, source: Any = None) -> None:
+        self._flush_mods()
         if plan.writes or plan.deletes or plan.modifies:
             for c in self.clients:
                 c.write(plan.writes, plan.deletes, plan.modifies)
+            self.writes += 1
         self._send(plan.packets, source)
 
     def _send(self, packets: list[PacketOut], source: Any = None) -> None:
@@ -121,18 +143,19 @@ class Controller:
     def _digests(self, batch: list[DigestSample]) -> None:
         """TCP events: state changes of many sessions written in one batch
         (the newest entry of each session wins)."""
-        mods: dict = {}
-        with self.lock:
-            for ev in batch:
-                self.digests += 1
-                v = ev.values
-                plan = self.mgr.tcp_event(v.get("sess_idx", 0), v.get("gen", 0), v.get("side", 0),
-                                          v.get("kind", 0), v.get("flags", 0))
-                for e in plan.modifies:
-                    mods[e.ident] = e
-            if mods:
-                for c in self.clients:
-                    c.write(modifies=list(mods.values()))
+        self._round([], batch, flush=True)
+
+    def _digest_mods(self, batch: list[DigestSample], mods: dict) -> None:
+        """State changes of `batch` into `mods` (ident -> entry; the newest
+        wins). Caller holds the lock."""
+        tcp_event = self.mgr.tcp_event
+        for ev in batch:
+            v = ev.values
+            plan = tcp_event(v.get("sess_idx", 0), v.get("gen", 0), v.get("side", 0),
+                             v.get("kind", 0), v.get("flags", 0))
+            for e in plan.modifies:
+                mods[e.ident] = e
+        self.digests += len(batch)
 
     def _idle(self, match: tuple) -> None:
         """One direction idle on one switch: the session ends only when both
@@ -151,19 +174,34 @@ class Controller:
         self._carry_out(self.mgr.idle(match))
 
     def _packet_ins(self, batch: list[PacketIn]) -> None:
-        """New flows waiting together are created together: one P4Runtime
-        Write for all their entries, then their packet-outs. Under load this
-        is what keeps connections/s up (one round trip per batch, not per
-        flow); a lone flow is a batch of one."""
+        """New flows waiting together are created together; see `_round`."""
+        self._round(batch, [])
+
+    def _round(self, batch: list[PacketIn], digests: list[DigestSample],
+               flush: bool = False) -> None:
+        """One round of the event loop: new flows and TCP state changes that
+        waited together go out in ONE P4Runtime Write (the new sessions'
+        entries, then the state modifies, so a state change of a session
+        re-written by a duplicate punt wins), then the packet-outs of the new
+        flows. Under load this is what keeps connections/s up: the event
+        thread pays one switch round trip per round, not one per flow or per
+        TCP event; a lone flow is a round of one. State changes alone wait
+        up to `mods_delay` for company (see __init__) unless `flush`.
+        SYNPROXY packet-ins keep their own write + packet-out (their order
+        matters per packet)."""
         t0 = time.perf_counter()
-        writes, outs = [], []
+        writes: dict = {}
+        mods = self._pending_mods
+        outs = []
+        debug = log.isEnabledFor(logging.DEBUG)
         with self.lock:
             for p in batch:
                 reason = p.metadata.get("reason")
                 if reason in (K.PUNT_SYNPROXY_ACK, K.PUNT_SYNPROXY_SYNACK):
                     plan = (self.mgr.synproxy_ack(p.payload, p.metadata.get("ingress_port", 0))
                             if reason == K.PUNT_SYNPROXY_ACK else self.mgr.synproxy_server(p.payload))
-                    log.debug("synproxy: %s", plan.note)
+                    if debug:
+                        log.debug("synproxy: %s", plan.note)
                     self._carry_out(plan, p.source)
                     continue
                 if reason != K.PUNT_NEW_FLOW:
@@ -172,18 +210,34 @@ class Controller:
                 if flow is None:
                     continue
                 plan = self.mgr.new_flow(flow)
-                writes += plan.writes
+                for e in plan.writes:   # a flow punted twice in one round: its entries once
+                    writes[e.ident] = e
                 if plan.reinject:
                     outs.append(p)
-                log.debug("new flow %s: %s", flow, plan.note)
-            if writes:   # a flow punted twice in one batch: its entries once
-                self._write(list({e.ident: e for e in writes}.values()))
+                if debug:
+                    log.debug("new flow %s: %s", flow, plan.note)
+            for ident in mods.keys() & writes.keys():
+                del mods[ident]          # older than this round's entries
+            if digests:
+                if not mods:
+                    self._pending_since = time.monotonic()
+                self._digest_mods(digests, mods)
+            for ident in mods.keys() & writes.keys():
+                del writes[ident]        # this round's modify carries the newer state
+            if writes or (mods and (flush or time.monotonic() - self._pending_since
+                                    >= self.mods_delay)):
+                ms = list(mods.values())
+                mods.clear()
+                for c in self.clients:
+                    c.write(list(writes.values()), (), ms)
+                self.writes += 1
         for p in outs:
             (p.source or self.clients[0]).packet_out(
                 p.payload, op=K.OUT_OP_PIPELINE, ingress_port=p.metadata.get("ingress_port", 0))
-        self.punts += len(batch)
-        self.punt_batches += 1
-        self.punt_latency_s += time.perf_counter() - t0
+        if batch:
+            self.punts += len(batch)
+            self.punt_batches += 1
+            self.punt_latency_s += time.perf_counter() - t0
 
     def tick(self) -> None:
         """Timers: SYN retries and half-open resets, cookie secret rotation."""
@@ -203,22 +257,30 @@ class Controller:
                     self.tick()
                 except Exception as e:  # noqa: BLE001
                     log.error("timer handling failed: %s", e)
+            wait = 0.1
+            if self._pending_mods:
+                wait = max(0.0, min(wait, self._pending_since + self.mods_delay - time.monotonic()))
             try:
-                events = [self.events.get(timeout=0.1)]
+                events = [self.events.get(timeout=wait)] if wait else [self.events.get_nowait()]
             except queue.Empty:
+                if self._pending_mods and (time.monotonic() - self._pending_since
+                                           >= self.mods_delay):
+                    try:
+                        with self.lock:
+                            self._flush_mods()
+                    except Exception as e:  # noqa: BLE001
+                        log.error("writing TCP state changes failed: %s", e)
                 continue
             while len(events) < max_batch:
                 try:
                     events.append(self.events.get_nowait())
                 except queue.Empty:
                     break
-            packet_ins = [e for e in events if isinstance(e, PacketIn)]
-            digests = [e for e in events if isinstance(e, DigestSample)]
+            packet_ins = [e for e in events if type(e) is PacketIn]
+            digests = [e for e in events if type(e) is DigestSample]
             try:
-                if packet_ins:
-                    self._packet_ins(packet_ins)
-                if digests:
-                    self._digests(digests)
+                if packet_ins or digests:
+                    self._round(packet_ins, digests)
                 for ev in events:
                     if isinstance(ev, DigestSample):
                         continue
@@ -230,9 +292,19 @@ class Controller:
                         self.handle(ev)
             except Exception as e:  # noqa: BLE001 - one bad event must not stop the daemon
                 log.error("event handling failed: %s", e)
+        if not self.stream_lost:
+            try:
+                self.flush()
+            except Exception as e:  # noqa: BLE001 - shutting down anyway
+                log.warning("writing TCP state changes at stop failed: %s", e)
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def flush(self) -> None:
+        """Write any deferred TCP state changes now."""
+        with self.lock:
+            self._flush_mods()
 
     # ------------------------------------------------------------ commands
     def command(self, req: Any) -> dict:
@@ -283,7 +355,7 @@ class Controller:
                 "synproxy": {name: sp.get(i, (0, 0))[0] for i, name in K.SP_STATS.items()},
                 "tcp_states": _count_states(self.mgr.sessions()),
                 "controller": {**asdict(self.mgr.stats), "punts": self.punts,
-                               "digests": self.digests,
+                               "digests": self.digests, "writes": self.writes,
                                "punt_batches": self.punt_batches,
                                "mean_batch_ms": round(1000 * self.punt_latency_s / self.punt_batches, 3)
                                if self.punt_batches else 0.0},

@@ -6,6 +6,7 @@ Why intents: the same list is written to a switch over P4Runtime
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -47,7 +48,10 @@ def punt_meter(g: GlobalConfig) -> MeterRate:
     return MeterRate(K.M_PUNT, 0, g.punt_rate, g.punt_burst)
 
 
+@functools.lru_cache(maxsize=4096)
 def ip(text: str) -> int:
+    """Dotted quad -> int; memoised (pure): a session's entries convert the
+    same few VIPs, LIPs and real servers for every new connection."""
     return int(ipaddress.IPv4Address(text))
 
 

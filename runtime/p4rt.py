@@ -96,6 +96,12 @@ class P4RuntimeClient:
         # while connect() waits for its arbitration answer, a StreamError (e.g.
         # NOT_FOUND for an unknown device id) is that answer: fail fast with it
         self._awaiting_arbitration = False
+        # per-pipeline caches of P4Info lookups (entry encoders, packet and
+        # digest metadata); rebuilt when the P4Info object changes
+        self._codecs: dict[tuple, tuple] = {}
+        self._codecs_info: Any = None
+        self._meta: dict[Any, Any] = {}
+        self._meta_info: Any = None
 
     # ------------------------------------------------------------ session
     def connect(self) -> None:
@@ -163,18 +169,25 @@ class P4RuntimeClient:
         """Queue each sample and ack the list at once (so a later identical
         sample, e.g. a second FIN, is reported again)."""
         idx = self._need()
-        info = idx.entities(EntityKind.DIGEST).find(dl.digest_id)
         ack = pb.StreamMessageRequest()
         ack.digest_ack.digest_id = dl.digest_id
         ack.digest_ack.list_id = dl.list_id
         self._out.put(ack)
-        if info is None:
+
+        def shape():
+            info = idx.entities(EntityKind.DIGEST).find(dl.digest_id)
+            if info is None:
+                return ()
+            return (info.preamble.name, tuple(
+                m.name for m in idx.p4info.type_info.structs[info.type_spec.struct.name].members))
+        found = self._cached_meta(("digest", dl.digest_id), shape)
+        if not found:
             return
-        names = [m.name for m in
-                 idx.p4info.type_info.structs[info.type_spec.struct.name].members]
+        name, names = found
+        from_bytes = codec.from_bytes
         for d in dl.data:
-            vals = [codec.from_bytes(m.bitstring) for m in d.struct.members]
-            self.events.put(DigestSample(info.preamble.name, dict(zip(names, vals)), self))
+            vals = [from_bytes(m.bitstring) for m in d.struct.members]
+            self.events.put(DigestSample(name, dict(zip(names, vals)), self))
 
     def enable_digest(self, name: str) -> None:
         """Ask for a digest's samples (P4Runtime sends none before this)."""
@@ -229,42 +242,68 @@ class P4RuntimeClient:
             raise P4RuntimeClientError("client", "FAILED_PRECONDITION", "no P4Info loaded")
         return self.p4info
 
-    def encode(self, e: Entry) -> Any:
+    def _codec_for(self, e: Entry) -> tuple:
+        """The ids and widths an entry of this shape (table, action, match
+        field names) encodes with, resolved in the P4Info once per pipeline
+        and reused for every later entry (a new session's two entries need
+        no P4Info lookups). Unknown names fail here exactly as before."""
         idx = self._need()
+        if self._codecs_info is not idx:       # a new pipeline: forget the old ids
+            self._codecs.clear()
+            self._codecs_info = idx
+        key = (e.table, e.action, tuple(name for name, _ in e.match))
+        hit = self._codecs.get(key)
+        if hit is not None:
+            return hit
         t = idx.table(e.table)
-        te = pb.TableEntry(table_id=t.preamble.id)
+        fields = []
+        for name, _ in e.match:
+            mf = idx.match_field(t, name)
+            fields.append((name, mf.id, mf.bitwidth))
+        action_id, aname, params = 0, "", ()
+        if e.action:
+            a = idx.table_action(t, e.action)
+            action_id = a.preamble.id if hasattr(a, "preamble") else a.id
+            adef = idx.action(action_id)
+            aname = adef.preamble.name
+            params = tuple((p.name, p.id, p.bitwidth) for p in adef.params)
+        hit = (t.preamble.id, tuple(fields), action_id, aname, params)
+        self._codecs[key] = hit
+        return hit
+
+    def encode(self, e: Entry) -> Any:
+        table_id, fields, action_id, aname, params = self._codec_for(e)
+        te = pb.TableEntry(table_id=table_id)
         if e.default:
             te.is_default_action = True
-        for name, m in e.match:
-            mf = idx.match_field(t, name)
+        to_canonical, check_width = codec.to_canonical, codec.check_width
+        for (name, m), (_, field_id, bitwidth) in zip(e.match, fields):
             # P4Runtime: a don't-care (ternary mask 0, LPM /0) is an omitted
             # field, never a zero mask (e.g. lport_partition with one worker)
             if (isinstance(m, Ternary) and m.mask == 0) or (isinstance(m, Lpm) and m.prefix_len == 0):
                 continue
-            fm = te.match.add(field_id=mf.id)
+            fm = te.match.add(field_id=field_id)
             if isinstance(m, Exact):
-                fm.exact.value = codec.to_canonical(codec.check_width(m.value, mf.bitwidth, name))
+                fm.exact.value = to_canonical(check_width(m.value, bitwidth, name))
             elif isinstance(m, Lpm):
-                fm.lpm.value = codec.to_canonical(m.value)
+                fm.lpm.value = to_canonical(m.value)
                 fm.lpm.prefix_len = m.prefix_len
             elif isinstance(m, Ternary):
-                fm.ternary.value = codec.to_canonical(m.value)
-                fm.ternary.mask = codec.to_canonical(m.mask)
+                fm.ternary.value = to_canonical(m.value)
+                fm.ternary.mask = to_canonical(m.mask)
         if not e.action:            # a delete needs only the table and the match
             if e.priority and any(isinstance(m, Ternary) for _, m in e.match):
                 te.priority = e.priority
             return te
-        a = idx.table_action(t, e.action)
         act = te.action.action
-        act.action_id = a.preamble.id if hasattr(a, "preamble") else a.id
-        adef = idx.action(act.action_id)
+        act.action_id = action_id
         given = dict(e.params)
-        for p in adef.params:
-            if p.name not in given:
+        add = act.params.add
+        for pname, pid, bitwidth in params:
+            if pname not in given:
                 raise P4RuntimeClientError("encode", "INVALID_ARGUMENT",
-                                           f"action {adef.preamble.name}: missing param {p.name}")
-            ap = act.params.add(param_id=p.id)
-            ap.value = codec.to_canonical(codec.check_width(given[p.name], p.bitwidth, p.name))
+                                           f"action {aname}: missing param {pname}")
+            add(param_id=pid, value=to_canonical(check_width(given[pname], bitwidth, pname)))
         if e.priority and any(isinstance(m, Ternary) for _, m in e.match):
             te.priority = e.priority
         if e.idle_timeout_ns:
@@ -442,20 +481,35 @@ class P4RuntimeClient:
         idx = self._need()
         return idx.entities(EntityKind.CONTROLLER_PACKET_METADATA)[name]
 
+    def _cached_meta(self, key: Any, build) -> Any:
+        """`build()` once per pipeline for `key` (packet-in names, packet-out
+        fields, digest member names): no P4Info lookups per packet."""
+        idx = self._need()
+        if self._meta_info is not idx:
+            self._meta.clear()
+            self._meta_info = idx
+        hit = self._meta.get(key)
+        if hit is None:
+            hit = self._meta[key] = build()
+        return hit
+
     def _decode_packet_in(self, p: Any) -> PacketIn:
-        cpm = self._cpm("packet_in")
-        names = {m.id: m.name for m in cpm.metadata}
+        names = self._cached_meta("packet_in", lambda: {
+            m.id: m.name for m in self._cpm("packet_in").metadata})
+        from_bytes = codec.from_bytes
         return PacketIn(p.payload, {names.get(m.metadata_id, str(m.metadata_id)):
-                                    codec.from_bytes(m.value) for m in p.metadata}, self)
+                                    from_bytes(m.value) for m in p.metadata}, self)
 
     def packet_out(self, payload: bytes, **metadata: int) -> None:
-        cpm = self._cpm("packet_out")
+        fields = self._cached_meta("packet_out", lambda: tuple(
+            (md.name, md.id, md.bitwidth) for md in self._cpm("packet_out").metadata))
         m = pb.StreamMessageRequest()
-        m.packet.payload = payload
-        for md in cpm.metadata:
-            v = metadata.get(md.name, 0)
-            m.packet.metadata.add(metadata_id=md.id,
-                                  value=codec.to_canonical(codec.check_width(v, md.bitwidth, md.name)))
+        pkt = m.packet
+        pkt.payload = payload
+        add = pkt.metadata.add
+        for name, mid, bitwidth in fields:
+            add(metadata_id=mid,
+                value=codec.to_canonical(codec.check_width(metadata.get(name, 0), bitwidth, name)))
         self._out.put(m)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import socket
 import struct
 import time
 import zlib
@@ -35,8 +36,8 @@ def parse_flow(frame: bytes) -> FlowKey | None:
     if proto not in (K.IP_PROTO_TCP, K.IP_PROTO_UDP) or len(frame) < l4 + 4:
         return None
     sport, dport = struct.unpack_from("!HH", frame, l4)
-    return FlowKey(proto, str(ipaddress.IPv4Address(frame[26:30])), sport,
-                   str(ipaddress.IPv4Address(frame[30:34])), dport)
+    return FlowKey(proto, socket.inet_ntoa(frame[26:30]), sport, socket.inet_ntoa(frame[30:34]),
+                   dport)
 
 
 @dataclass

@@ -259,3 +259,98 @@ def test_switch_that_cannot_start_is_reported_and_cleaned_up(tmp_path):
     assert net.proc.returncode == 1
     # no p4sw of this run is left (their command lines name the run's folder)
     assert _procs_mentioning(str(tmp_path / "run")) == []
+
+
+# ---------------------------------------------------------------------------
+# the LVS demo under Mininet (topologies.lvs_demo --backend mininet)
+
+def test_lvs_demo_rejects_an_unknown_backend():
+    from topologies.lvs_demo import LvsDemo
+    with pytest.raises(ValueError, match="backend 'docker'"):
+        LvsDemo("unused", backend="docker")
+
+
+def test_topology_names_before_start(tmp_path):
+    program = tmp_path / "p.json"
+    program.write_text("{}")
+    a = mb.MininetTopology(_tiny_topology(program), workdir=tmp_path / "a")
+    b = mb.MininetTopology(_tiny_topology(program), workdir=tmp_path / "b")
+    assert a.prefix != b.prefix and re.fullmatch(r"p4mn[0-9a-f]{4}", a.prefix)
+    assert a.switches == {} and a.attached_netns() == []
+    with pytest.raises(mb.MininetBackendError, match="no running node 's1'"):
+        a.netns("s1")
+    a.stop()  # never started: nothing to do, no error
+
+
+def _processes_in_netns(inodes: set[str]) -> list[int]:
+    """Pids of processes in any of the given network namespaces."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/ns/net") in inodes:
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.root
+@pytest.mark.slow
+def test_lvs_demo_under_mininet(tmp_path):
+    """The demo's graph under Mininet: p4sw runs lvs.p4 in the lb node and
+    serves P4Runtime on a unix socket, the daemon (root namespace) programs
+    it, curl from the client reaches the real servers through the VIP, and
+    nothing of the run is left afterwards."""
+    ok, why = mb.mininet_supported()
+    if not ok:
+        pytest.skip(why)
+    from collections import Counter
+
+    from topologies.lvs_demo import LIP, RS_IPS, VIP, LvsDemo
+    demo = LvsDemo(tmp_path / "build", weights={"rs1": 1, "rs2": 2, "rs3": 1}, backend="mininet")
+    net = demo.net
+    assert isinstance(net, mb.MininetTopology)
+    with demo:
+        workdir = net.workdir
+        # p4sw is a Mininet switch node's process, in that node's namespace,
+        # not the root one; the daemon is in the root namespace
+        lb = net.switches["lb"]
+        assert _netns_inode(lb.pid) == _netns_inode(lb.node_pid) != _netns_inode(os.getpid())
+        assert _netns_inode(demo.daemon.pid) == _netns_inode(os.getpid())
+        assert (workdir / "lb.p4rt.sock").exists()
+        # the tools of the netns backend work: named namespaces, ip netns exec
+        names = {n: net.netns(n) for n in ("client", "lb", *RS_IPS)}
+        assert all(name.startswith(net.prefix + "-") for name in names.values())
+        cp = subprocess.run(["ip", "netns", "exec", names["client"], "ip", "-o", "-4", "addr", "show",
+                             "dev", "eth0"], check=False, capture_output=True, text=True)
+        assert "10.0.1.2/24" in cp.stdout, cp.stdout + cp.stderr
+        inodes = {_netns_inode(info["pid"]) for info in net.state["nodes"].values()}
+        assert len(inodes) == 5
+
+        answers = [demo.curl() for _ in range(8)]
+        assert [ok for ok, _ in answers] == [True] * 8, answers
+        by = Counter(body.split()[0] for _, body in answers)
+        assert by == {"rs1": 2, "rs2": 4, "rs3": 2}, answers   # weights 1:2:1
+        # FULLNAT: every real server saw the local address, not the client
+        assert {body.split()[1].rpartition(":")[0] for _, body in answers} == {LIP}
+        stats = demo.control(cmd="list")
+        assert stats, "the daemon answered nothing"
+        # the data plane answers ping to the VIP
+        assert net.exec("client", ["ping", "-n", "-c", "1", "-W", "2", VIP]).returncode == 0
+
+        mn_pids = [pid for pid, _ in net._reported_processes()]
+        assert len(mn_pids) == 6  # five node shells, one p4sw
+        ours = [*demo.procs]
+    # nothing left: our processes (by pid: reaped children), Mininet's
+    # processes, the namespace names, the namespaces, the interfaces, the folder
+    assert [p.pid for p in ours if p.poll() is None] == []
+    assert net.proc.returncode == 0, mb._tail(net.serve_log)
+    assert net.live_processes() == []
+    assert net.attached_netns() == []
+    listed = subprocess.run(["ip", "netns", "list"], check=False, capture_output=True, text=True).stdout
+    assert net.prefix not in listed
+    assert _processes_in_netns(inodes) == []
+    assert not {f"lb-eth{p}" for p in range(1, 5)} & _root_links()
+    assert _procs_mentioning(str(workdir)) == []
+    assert not workdir.exists()

@@ -226,3 +226,74 @@ def test_delete_without_undo(pipeline):
     got = pipeline.read_table_entries(pb.TableEntry(table_id=tid))
     assert [bytes(g.match[0].exact.value) for g in got] == [b"\x0a\x00\x00\x00\x00\x01"]
     assert got[0].action.action.params[0].value == b"\x03"
+
+
+# -- idle-timeout sweep over the deadline heap ----------------------------------------------
+
+def test_idle_sweep_deadlines(pipeline):
+    from p4common.p4info import P4InfoIndex
+    from p4switch.p4runtime.stream import idle_sweep
+    ix = P4InfoIndex(pipeline.p4info)
+    ti = pipeline.table(ix.tables["I.smac"].preamble.id)
+    U = pb.Update
+
+    def te(key, idle_ns=1_000_000_000):
+        e = pb.TableEntry(table_id=ti.id, idle_timeout_ns=idle_ns)
+        e.match.add(field_id=1).exact.value = key.to_bytes(6, "big")
+        e.action.action.action_id = ix.actions["NoAction"].preamble.id
+        return e
+    pipeline.write_table_entry(U.INSERT, te(0x0B0000000001))
+    e = ti.sw.find_entry(pipeline.match_params(ti, te(0x0B0000000001)))
+    t0 = e.last_hit
+
+    def keys(now):
+        got, period = idle_sweep(pipeline, now)
+        assert period is not None and 0.002 <= period <= 0.25
+        return [bytes(g.match[0].exact.value) for g in got]
+    k = b"\x0b\x00\x00\x00\x00\x01"
+    assert keys(t0 + 0.5) == []
+    assert keys(t0 + 1.01) == [k]            # idle for T
+    assert keys(t0 + 1.5) == []              # once per T
+    assert keys(t0 + 2.02) == [k]            # still idle: again after T
+    e.last_hit = t0 + 2.5                    # a hit (the data path writes last_hit)
+    assert keys(t0 + 3.1) == []
+    assert keys(t0 + 3.51) == [k]
+    # MODIFY re-arms (restarts the idle period from now); DELETE drops it
+    pipeline.write_table_entry(U.MODIFY, te(0x0B0000000001, 2_000_000_000))
+    t1 = e.last_hit
+    assert keys(t1 + 1.5) == []
+    assert keys(t1 + 2.01) == [k]
+    pipeline.write_table_entry(U.DELETE, te(0x0B0000000001), undo=False)
+    assert idle_sweep(pipeline, t1 + 100)[0] == []
+    assert not [it for it in pipeline.idle_heap if it[3].watch == it[1] and it[2][0] == ti.sw.name]
+
+
+def test_idle_sweep_visits_only_due_entries(pipeline):
+    from p4common.p4info import P4InfoIndex
+    from p4switch.p4runtime.stream import idle_sweep
+    ix = P4InfoIndex(pipeline.p4info)
+    ti = pipeline.table(ix.tables["I.smac"].preamble.id)
+    U = pb.Update
+    n = min(40, ti.msg.size)
+    for i in range(n):
+        e = pb.TableEntry(table_id=ti.id, idle_timeout_ns=(i + 1) * 1_000_000_000)
+        e.match.add(field_id=1).exact.value = (0x0C0000000000 + i).to_bytes(6, "big")
+        e.action.action.action_id = ix.actions["NoAction"].preamble.id
+        pipeline.write_table_entry(U.INSERT, e)
+    first = pb.TableEntry(table_id=ti.id)
+    first.match.add(field_id=1).exact.value = (0x0C0000000000).to_bytes(6, "big")
+    now = ti.sw.find_entry(pipeline.match_params(ti, first)).last_hit
+    calls = []
+    real = ti.sw.get_entry
+    ti.sw.get_entry = lambda h: (calls.append(h), real(h))[1]
+    try:
+        got, period = idle_sweep(pipeline, now + 2.5)      # entries with T = 1 s, 2 s are due
+        assert len(got) == 2
+        assert len(calls) == 2                             # the other 38 are not visited
+        assert period is not None and period <= 0.25
+    finally:
+        del ti.sw.get_entry
+        for i in range(n):
+            e = pb.TableEntry(table_id=ti.id)
+            e.match.add(field_id=1).exact.value = (0x0C0000000000 + i).to_bytes(6, "big")
+            pipeline.write_table_entry(U.DELETE, e)

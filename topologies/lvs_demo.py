@@ -1,6 +1,7 @@
 """The p4lvs demo: a FULLNAT load balancer on p4sw in network namespaces.
 
     python -m topologies.lvs_demo [--requests 12] [--out build] [--synproxy]
+                                  [--backend netns|mininet]
 
 Topology (one namespace per node, veth links; topologies.runner does it):
 
@@ -15,6 +16,12 @@ and the peer address it saw. The demo sends curl requests to the VIP, shows
 who answered and from which local address, prints the daemon's counters
 and removes everything. `LvsDemo` is also the fixture of the e2e tests and
 the benchmark.
+
+``--backend mininet`` brings the same graph up under Mininet instead
+(topologies.mininet_backend, needs the Debian mininet package): p4sw runs in
+the lb node's namespace and serves P4Runtime on a unix socket in the run's
+folder, the daemon runs in the root namespace and connects to it there; the
+hosts, servers and requests are the same.
 """
 from __future__ import annotations
 
@@ -37,6 +44,11 @@ RS_IPS = {"rs1": "10.0.2.11", "rs2": "10.0.2.12", "rs3": "10.0.2.13"}
 RS_PORTS = {"rs1": 2, "rs2": 3, "rs3": 4}
 HTTP_PORT, UDP_PORT = 8080, 5353
 GRPC_ADDR = "127.0.0.1:9559"
+BACKENDS = ("netns", "mininet")
+#: under Mininet p4sw's P4Runtime socket, in the run's folder; the daemon runs
+#: there (cwd) and names it relatively, because its --switch ADDR[/DEVICE_ID]
+#: argument cannot carry a "/" in the address
+P4RT_SOCKET = "lb.p4rt.sock"
 
 SERVER_SCRIPT = r'''
 import socket, sys, threading
@@ -179,18 +191,34 @@ def config_text(weights: dict[str, int], tcp_timeout: int = 90, with_rs3: bool =
 
 class LvsDemo:
     """Brings the demo up (namespaces, p4sw, daemon, servers); `close()`
-    removes everything, also after a failure half-way."""
+    removes everything, also after a failure half-way.  `backend` is
+    "netns" (topologies.runner) or "mininet" (topologies.mininet_backend);
+    `net` offers the same calls on both."""
 
     def __init__(self, out: str | Path = "build", weights: dict[str, int] | None = None,
                  tcp_timeout: int = 90, with_rs3: bool = True, daemon_log_level: str = "warning",
-                 synproxy: bool = False, extra_global: tuple[str, ...] = ()):
+                 synproxy: bool = False, extra_global: tuple[str, ...] = (), backend: str = "netns"):
         from runtime.artifacts import compile_lvs
-        from topologies.runner import NetnsTopology
+        if backend not in BACKENDS:
+            raise ValueError(f"backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+        self.backend = backend
         self.art = compile_lvs(out)
         self.weights = weights or {"rs1": 1, "rs2": 2, "rs3": 1}
         self.topo = build_topology(str(self.art.json))
-        self.net = NetnsTopology(self.topo, p4sw_args=["--cpu-port", "255",
-                                                       "--grpc-server-addr", GRPC_ADDR])
+        if backend == "netns":
+            from topologies.runner import NetnsTopology
+            self.net = NetnsTopology(self.topo, p4sw_args=["--cpu-port", "255",
+                                                           "--grpc-server-addr", GRPC_ADDR])
+            self.daemon_node: str | None = "lb"      # the daemon shares the switch's namespace
+            self.switch_addr = GRPC_ADDR
+        else:
+            from topologies.mininet_backend import MininetTopology
+            self.net = MininetTopology(self.topo)
+            # the socket's path is known once the run's folder exists
+            self.net.p4sw_args = ["--cpu-port", "255", "--grpc-server-addr",
+                                  f"unix:{self.net.workdir / P4RT_SOCKET}"]
+            self.daemon_node = None                  # root namespace, cwd = the run's folder
+            self.switch_addr = f"unix:{P4RT_SOCKET}"
         self.procs: list[subprocess.Popen] = []
         self.config_text = config_text(self.weights, tcp_timeout, with_rs3, synproxy, extra_global)
         self.log_level = daemon_log_level
@@ -206,10 +234,10 @@ class LvsDemo:
                 self.spawn(rs, [sys.executable, str(wd / "server.py"), rs, str(HTTP_PORT),
                                 str(UDP_PORT)], f"{rs}.log")
             self.daemon_argv = [sys.executable, "-m", "runtime", "run", "-c", str(wd / "lb.toml"),
-                                "--switch", GRPC_ADDR, "--json", str(self.art.json), "--p4info",
+                                "--switch", self.switch_addr, "--json", str(self.art.json), "--p4info",
                                 str(self.art.p4info), "--socket", str(self.socket),
                                 "--log-level", self.log_level]
-            self.daemon = self.spawn("lb", self.daemon_argv, "p4lvs.log")
+            self.daemon = self.spawn(self.daemon_node, self.daemon_argv, "p4lvs.log")
             self._wait_daemon()
             self._wait_servers()
         except BaseException:
@@ -217,14 +245,19 @@ class LvsDemo:
             raise
         return self
 
-    def spawn(self, node: str, argv: list[str], log: str) -> subprocess.Popen:
+    def spawn(self, node: str | None, argv: list[str], log: str) -> subprocess.Popen:
+        """Start argv inside `node`'s namespace (None: in the root namespace,
+        in the run's folder), logging to `log` there; stopped by `close`."""
         from topologies.runner import _die_with_parent
         env = dict(os.environ, PYTHONPATH=str(REPO))
         out = open(self.net.workdir / log, "wb")
+        if node is None:
+            full, cwd = list(argv), self.net.workdir
+        else:
+            full, cwd = ["ip", "netns", "exec", self.net.netns(node), *argv], REPO
         try:
-            p = subprocess.Popen(["ip", "netns", "exec", self.net.netns(node), *argv], stdout=out,
-                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                 cwd=REPO, preexec_fn=_die_with_parent)
+            p = subprocess.Popen(full, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 env=env, cwd=cwd, preexec_fn=_die_with_parent)
         finally:
             out.close()
         self.procs.append(p)
@@ -235,7 +268,8 @@ class LvsDemo:
         over the switch's sessions (--no-push)."""
         self.daemon.terminate()
         self.daemon.wait(10)
-        self.daemon = self.spawn("lb", [*self.daemon_argv, "--no-push"], "p4lvs-restarted.log")
+        self.daemon = self.spawn(self.daemon_node, [*self.daemon_argv, "--no-push"],
+                                 "p4lvs-restarted.log")
         self._wait_daemon()
 
     def log(self, name: str) -> str:
@@ -303,6 +337,8 @@ def _terminate(signum, _frame):
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="p4lvs FULLNAT demo in network namespaces")
+    ap.add_argument("--backend", choices=BACKENDS, default="netns",
+                    help="plain network namespaces (default) or Mininet (Debian mininet package)")
     ap.add_argument("--requests", type=int, default=12)
     ap.add_argument("--out", default="build")
     ap.add_argument("--synproxy", action="store_true",
@@ -315,7 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         ap.error(f"--out {args.out}: cannot create the directory: {e.strerror}")
-    ok, why = netns_supported()
+    if args.backend == "mininet":
+        from topologies.mininet_backend import mininet_supported
+        ok, why = mininet_supported()
+    else:
+        ok, why = netns_supported()
     if not ok:
         print(f"lvs demo: cannot run: {why}", file=sys.stderr)
         return 1
@@ -326,10 +366,11 @@ def main(argv: list[str] | None = None) -> int:
               f"rs1/rs2/rs3 (weights 1/2/1), local address {LIP}")
     from runtime.artifacts import BuildError
     from topologies.graph import TopologyError
+    from topologies.mininet_backend import MininetBackendError
     from topologies.netns import NetnsError
     try:
         return _run(con, args)
-    except (BuildError, TopologyError, NetnsError, RuntimeError, OSError) as e:
+    except (BuildError, TopologyError, NetnsError, MininetBackendError, RuntimeError, OSError) as e:
         print(f"lvs demo: {e}", file=sys.stderr)
         return 1
 
@@ -337,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(con, args) -> int:
     from rich.table import Table
     from runtime.cli import print_list
-    with LvsDemo(args.out, synproxy=args.synproxy) as demo:
+    with LvsDemo(args.out, synproxy=args.synproxy, backend=args.backend) as demo:
         t = Table(title=f"{args.requests} curl requests to http://{VIP}/")
         for col in ("#", "ok", "answered by", "the real server saw the client as"):
             t.add_column(col)

@@ -53,13 +53,17 @@ State (Mininet half -> controller), written once everything is up::
 
 The controller runs commands in a node with ``mnexec -a <shell pid>``, and
 stops the run by closing the Mininet half's stdin (or, with ``--cli``, when
-the user leaves Mininet's CLI).
+the user leaves Mininet's CLI).  For code written against the netns backend
+(the LVS demo uses ``ip netns exec``, ``prefix``, ``switches``),
+`MininetTopology.netns` gives a node's namespace a name on request (``ip
+netns attach <prefix>-<node> <pid>``); `stop` deletes those names first.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -535,10 +539,27 @@ def mininet_supported(system_python: str = SYSTEM_PYTHON) -> tuple[bool, str]:
     return True, ""
 
 
+@dataclass(frozen=True)
+class MininetSwitch:
+    """One running switch as the controller sees it -- the counterpart of
+    `topologies.runner.SwitchProcess` (``pid`` is p4sw's own pid, so code
+    written for the netns backend reads it the same way)."""
+    name: str
+    pid: int            # the p4sw process
+    node_pid: int       # the Mininet node's shell, holder of its namespace
+    log_path: Path
+
+    @property
+    def netns_path(self) -> str:
+        return f"/proc/{self.node_pid}/ns/net"
+
+
 class MininetTopology:
     """Runs a `Topology` under Mininet; the API mirrors
     `topologies.runner.NetnsTopology` (start/stop, exec, ping, ping_all,
-    runtime_cli).  Use as a context manager so everything is removed."""
+    runtime_cli, and `prefix`, `netns(node)`, `switches`, `workdir`), so
+    code written for the netns backend -- the LVS demo, its tests -- runs on
+    either.  Use as a context manager so everything is removed."""
 
     def __init__(self, topo, *, workdir: str | Path | None = None, p4sw_args: list[str] | None = None,
                  ready_timeout: float = 60.0, system_python: str = SYSTEM_PYTHON,
@@ -560,6 +581,10 @@ class MininetTopology:
         self.state: dict = {}
         self.state_file = self.workdir / "state.json"
         self.serve_log = self.workdir / "mininet.log"
+        # names this run gives its namespaces under /var/run/netns (only on
+        # request, see `netns`); unique per run like NetnsSet's prefix
+        self.prefix = f"p4mn{secrets.token_hex(2)}"
+        self._attached: dict[str, str] = {}
 
     # -- life cycle
     def start(self) -> MininetTopology:
@@ -607,9 +632,12 @@ class MininetTopology:
         return self.proc.wait() if self.proc is not None else 0
 
     def stop(self) -> None:
-        """Ask the Mininet half to tear down (EOF on its stdin), SIGTERM it
-        by pid after 60 s, SIGKILL after 10 more; then make sure no process
-        it reported is left (a SIGKILLed Mininet half cannot stop them)."""
+        """Remove the namespace names `netns` attached (first, so nothing
+        keeps a namespace alive once its processes are gone); ask the
+        Mininet half to tear down (EOF on its stdin), SIGTERM it by pid
+        after 60 s, SIGKILL after 10 more; then make sure no process it
+        reported is left (a SIGKILLed Mininet half cannot stop them)."""
+        self._detach_all()
         if self.proc is not None:
             if self.proc.stdin is not None:
                 try:
@@ -624,6 +652,14 @@ class MininetTopology:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def _detach_all(self) -> None:
+        for node, name in list(self._attached.items()):
+            cp = subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True,
+                                text=True)
+            if cp.returncode != 0 and Path("/var/run/netns", name).exists():
+                print(f"{PROG}: warning: ip netns delete {name}: {cp.stderr.strip()}", file=sys.stderr)
+            del self._attached[node]
 
     def _reap_leftovers(self) -> None:
         for pid, marker in self._reported_processes():
@@ -661,6 +697,35 @@ class MininetTopology:
         """A path to open for setns(2) into `node`'s network namespace
         (Mininet's namespaces have no name under /var/run/netns)."""
         return f"/proc/{self.node_pid(node)}/ns/net"
+
+    def netns(self, node: str) -> str:
+        """A name under /var/run/netns for `node`'s namespace, so that tools
+        taking a namespace name (``ip netns exec NAME``, as the LVS demo and
+        its tests use) work as with the netns backend: ``<prefix>-<node>``,
+        attached on first use with ``ip netns attach`` (Mininet's own
+        namespaces are nameless).  `stop` deletes the names; the namespaces
+        themselves still go with their node's processes."""
+        if node not in self._attached:
+            name = f"{self.prefix}-{node}"
+            pid = self.node_pid(node)
+            cp = subprocess.run(["ip", "netns", "attach", name, str(pid)], check=False,
+                                capture_output=True, text=True)
+            if cp.returncode != 0:
+                raise MininetBackendError(f"{node}: ip netns attach {name} {pid}: "
+                                          f"{cp.stderr.strip() or f'exit {cp.returncode}'}")
+            self._attached[node] = name
+        return self._attached[node]
+
+    def attached_netns(self) -> list[str]:
+        """The namespace names `netns` created that still exist."""
+        return [n for n in self._attached.values() if Path("/var/run/netns", n).exists()]
+
+    @property
+    def switches(self) -> dict[str, MininetSwitch]:
+        """The running switches by name (empty before `start`)."""
+        nodes = self.state.get("nodes", {})
+        return {name: MininetSwitch(name, int(info["pid"]), int(nodes[name]["pid"]), Path(info["log"]))
+                for name, info in sorted(self.state.get("switches", {}).items())}
 
     def exec(self, node: str, argv: list[str], *, timeout: float = 30.0,
              check: bool = False) -> subprocess.CompletedProcess:

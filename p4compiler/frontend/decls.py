@@ -368,7 +368,7 @@ class DeclMixin:
                         isinstance(b, (T.Bits, T.Bool, T.SerEnum, T.TypeVar, T.Unknown))):
                     # action data comes from the control plane: scalars only
                     self.err(p, f"Action parameter {p.name} has a type which is not bit<>, int<>, bool, "
-                                f"type or serializable enum", TYPE)
+                                f"type or serializable enum", LATE)
             elif seen_dirless:
                 self.err(p, f"{p.name}: direction-less action parameters have to be at the end", TYPE)
                 break

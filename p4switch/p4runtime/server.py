@@ -133,7 +133,8 @@ class Device:
                 if nxt is not None:
                     wait = min(wait, max(nxt, 0.001))
                 pl = self.pipeline
-                if pl is not None and any(t.idle for t in pl.tables.values()):
+                # idle_heap is only read here (a hint); the sweep runs on the loop thread
+                if pl is not None and pl.idle_heap:
                     due, period = self.host.call(lambda: stream_mod.idle_sweep(pl), timeout=10)
                     if due:
                         note = p4runtime_pb2.IdleTimeoutNotification(timestamp=time.time_ns())

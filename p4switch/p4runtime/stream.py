@@ -17,6 +17,7 @@ hit, modified (which restarts its timer) or deleted.
 """
 from __future__ import annotations
 
+import heapq
 import queue
 import threading
 import time
@@ -184,23 +185,40 @@ class DigestManager:
 
 
 def idle_sweep(pipeline: Any, now: float | None = None) -> tuple[list, float | None]:
-    """(entries to notify, seconds to the next sweep).  Runs on the data-path thread."""
+    """(entries to notify, seconds to the next sweep).  Runs on the data-path thread.
+
+    Visits only heap items that are due (``Pipeline.idle_heap``): an item whose entry
+    was hit since is pushed back to ``last_hit + T`` (lazy re-check: the data path
+    updates ``last_hit`` without telling anyone); a deleted or re-armed entry's item
+    is dropped.  The next sweep is due at the earliest deadline, but at least every
+    T/4 (2 ms .. 250 ms) of the shortest timeout it has seen, as before."""
     if now is None:
         now = time.monotonic()
-    due = []
+    heap = pipeline.idle_heap
+    metas = pipeline.meta
+    due_entries = []
     period: float | None = None
-    for ti in pipeline.tables.values():
-        if not ti.idle:
+    while heap and heap[0][0] <= now:
+        _, seq, key, meta, ti = heapq.heappop(heap)
+        if meta.watch != seq or metas.get(key) is not meta:
+            continue                                  # deleted, modified or re-armed
+        try:
+            e = ti.sw.get_entry(key[1])
+        except Exception:  # noqa: BLE001 - a stale handle (cannot happen while meta is live)
             continue
-        name = ti.sw.name
-        for e in ti.sw.entries():
-            meta = pipeline.meta.get((name, e.handle))
-            if meta is None or not meta.idle_ns:
-                continue
-            t = meta.idle_ns / 1e9
-            p = min(0.25, max(0.002, t / 4))
-            period = p if period is None else min(period, p)
-            if now - e.last_hit >= t and now - max(meta.notified, e.last_hit) >= t:
-                meta.notified = now
-                due.append(pipeline.read_entry(ti, e))
-    return due, period
+        t = meta.idle_ns / 1e9
+        p = min(0.25, max(0.002, t / 4))
+        period = p if period is None else min(period, p)
+        if now - e.last_hit >= t and now - max(meta.notified, e.last_hit) >= t:
+            meta.notified = now
+            due_entries.append(pipeline.read_entry(ti, e))
+            nxt = now + t
+        else:
+            nxt = max(meta.notified, e.last_hit) + t
+        heapq.heappush(heap, (nxt, seq, key, meta, ti))
+    if heap:
+        wait = max(0.002, heap[0][0] - now)
+        period = wait if period is None else min(period, wait)
+        period = min(period, 0.25)
+    return due_entries, period
+

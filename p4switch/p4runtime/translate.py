@@ -21,6 +21,7 @@ Conventions (see docs/p4sw-internals.md, "P4Runtime server"):
 from __future__ import annotations
 
 import copy
+import heapq
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -135,6 +136,7 @@ class EntryMeta:
     idle_ns: int = 0
     oneshot: OneShot | None = None
     notified: float = 0.0        # monotonic time of the last idle notification
+    watch: int = 0               # sequence number of its live `Pipeline.idle_heap` item
 
 
 def _find_sw(objs: dict, name: str, what: str) -> Any:
@@ -159,6 +161,12 @@ class Pipeline:
         self.device_config = device_config
         self.cookie = cookie
         self.meta: dict[tuple[str, int], EntryMeta] = {}
+        # Idle-timeout deadlines: a heap of (due, seq, key, meta, table info), one live
+        # item per entry with an idle timeout (`meta.watch == seq`; others are stale
+        # and skipped), so a sweep visits only entries that may be due instead of
+        # every entry of every idle table (stream.idle_sweep).  Loop thread only.
+        self.idle_heap: list = []
+        self._idle_seq = 0
         self.mcast: dict[int, tuple[list, int, list[int]]] = {}  # gid -> (replicas, form, nodes)
         self.clones: dict[int, Any] = {}                           # session -> CloneSessionEntry
         self.vsets: dict[int, list] = {}
@@ -481,8 +489,9 @@ class Pipeline:
                 if ti.profile is not None:
                     self._drop_oneshot(ti.profile, os_)
                 raise from_switch_error(e) from None
-            self.meta[(tab.name, h)] = EntryMeta(entry.metadata, entry.idle_timeout_ns, os_)
+            meta = self.meta[(tab.name, h)] = EntryMeta(entry.metadata, entry.idle_timeout_ns, os_)
             e = tab.get_entry(h)
+            self.watch_idle(ti, (tab.name, h), meta, e)
             self._apply_direct(ti, e, entry)
 
             def undo() -> None:
@@ -515,6 +524,7 @@ class Pipeline:
             e.timeout_ms = (entry.idle_timeout_ns // 1_000_000 or 1) if entry.idle_timeout_ns else None
             if entry.idle_timeout_ns:
                 e.last_hit = time.monotonic()   # a modified entry starts a new idle period
+            self.watch_idle(ti, key, self.meta[key], e)
             self._apply_direct(ti, e, entry)
 
             def undo_mod() -> None:
@@ -523,6 +533,7 @@ class Pipeline:
                 if ti.profile is not None and cur is not None:
                     self._drop_oneshot(ti.profile, cur.oneshot)
                 self.meta[key] = old_meta
+                self.watch_idle(ti, key, old_meta, e)
                 e.packets, e.bytes = old_counts
                 e.timeout_ms = old_timeout
                 if old_rates is not None:
@@ -545,6 +556,15 @@ class Pipeline:
                 self.write_table_entry(_UPD.INSERT, saved_entry)
             return undo_del
         raise bad(f"unknown update type {op}")
+
+    def watch_idle(self, ti: TableInfo, key: tuple[str, int], meta: EntryMeta, e: Any) -> None:
+        """(Re)arm the idle deadline of an entry whose EntryMeta was just stored."""
+        if not meta.idle_ns:
+            return
+        self._idle_seq += 1
+        meta.watch = self._idle_seq
+        due = max(e.last_hit, meta.notified) + meta.idle_ns / 1e9
+        heapq.heappush(self.idle_heap, (due, self._idle_seq, key, meta, ti))
 
     def _delete(self, ti: TableInfo, e: Any) -> None:
         tab = ti.sw
