@@ -166,11 +166,14 @@ def run_daemon(args) -> int:
         events: queue.Queue = queue.Queue()
         clients = []
         for sw in args.switch or ["127.0.0.1:9559"]:
-            addr, _, dev = sw.partition("/")
-            if dev and not dev.isdigit():
-                print(f"p4lvs: --switch {sw}: the device id must be a number", file=sys.stderr)
-                return 2
-            client = P4RuntimeClient(addr, int(dev or 0), (0, args.election_id), events=events)
+            # ADDR[/DEVICE_ID]; ADDR may be unix:/abs/path, so only a trailing /N is the device id
+            addr, sep, dev = sw.rpartition("/")
+            if not (sep and dev.isdigit()):
+                if "/" in sw and not sw.startswith("unix:"):
+                    print(f"p4lvs: --switch {sw}: the device id must be a number", file=sys.stderr)
+                    return 2
+                addr, dev = sw, "0"
+            client = P4RuntimeClient(addr, int(dev), (0, args.election_id), events=events)
             clients.append(client)
             client.connect()
             if args.no_push:

@@ -66,3 +66,19 @@ control ingress(inout Headers h, inout Meta m, inout standard_metadata_t sm) {
            "expect 0 000000000000 000000000000 CEBF\n")
     res = _run_stf(tmp_path, body, stf)
     assert res.passed, res.reason
+
+
+def test_action_data_type_checked_after_type_errors():
+    """p4c checks that action data parameters are scalars after type inference: a type
+    error elsewhere (here a default_action argument) is the one reported."""
+    e = _err("""enum bit<4> E { A = 1 }
+control c() {
+    action a(tuple<bit<8>> v) { }
+    table t {
+        actions = { a; }
+        default_action = a(E.A);
+    }
+    apply { t.apply(); }
+}
+""")
+    assert e.location.line == 6, e

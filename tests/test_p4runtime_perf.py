@@ -8,11 +8,9 @@ import threading
 import time
 
 import pytest
-
 from p4rt_harness import RawClient, make_target, program
 
-from p4common.proto import p4runtime_pb2 as pb  # noqa: E402
-
+from p4common.proto import p4runtime_pb2 as pb
 
 # -- Pipeline packet layouts ------------------------------------------------------
 

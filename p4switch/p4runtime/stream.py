@@ -204,7 +204,7 @@ def idle_sweep(pipeline: Any, now: float | None = None) -> tuple[list, float | N
             continue                                  # deleted, modified or re-armed
         try:
             e = ti.sw.get_entry(key[1])
-        except Exception:  # noqa: BLE001 - a stale handle (cannot happen while meta is live)
+        except Exception:  # noqa: BLE001, S112 - stale handle: the runtime CLI deleted it
             continue
         t = meta.idle_ns / 1e9
         p = min(0.25, max(0.002, t / 4))
