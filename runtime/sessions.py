@@ -262,9 +262,24 @@ class SessionManager:
             return st.svc.timeout
         return g.timeouts.of(state)
 
-    def _rec_entries(self, rec: SessionRecord) -> tuple[Entry, Entry]:
+    def _state_timeout_s(self, rec: SessionRecord) -> int:
         st = self.services.get(rec.service)
-        t = (self.timeout_s(st, rec.state) if st else self.cfg.global_.timeouts.of(rec.state))
+        return self.timeout_s(st, rec.state) if st else self.cfg.global_.timeouts.of(rec.state)
+
+    def _retimed_entries(self, rec: SessionRecord) -> tuple[Entry, Entry]:
+        """`_rec_entries` after a TCP state change: only the idle timeout
+        moves, so the pair is the current one with a new timeout (no
+        checksum deltas or match keys recomputed per TCP event)."""
+        cur = rec.entries
+        if (not (rec.synproxy and rec.rs_isn is None)
+                and all(e.action in ("session_rewrite", "session_synproxy") for e in cur)):
+            t_ns = self._state_timeout_s(rec) * 1_000_000_000
+            return tuple(e if e.idle_timeout_ns == t_ns else replace(e, idle_timeout_ns=t_ns)
+                         for e in cur)
+        return self._rec_entries(rec)
+
+    def _rec_entries(self, rec: SessionRecord) -> tuple[Entry, Entry]:
+        t = self._state_timeout_s(rec)
         if rec.synproxy and rec.rs_isn is None:
             return hold_entries(rec.inbound, rec.outbound, rec.svc_idx)
         delta = ((rec.cookie - rec.rs_isn) & 0xFFFFFFFF) if rec.synproxy else None
@@ -490,7 +505,7 @@ class SessionManager:
             return Plan(note=f"state {old}")
         self.stats.state_changes += 1
         before = rec.entries
-        rec.entries = self._rec_entries(rec)
+        rec.entries = self._retimed_entries(rec)
         rec.rearmed = False
         if before == rec.entries:     # same timeout (FIN_WAIT -> TIME_WAIT ...): nothing to write
             return Plan(note=f"{old} -> {rec.state}")

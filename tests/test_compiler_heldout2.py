@@ -82,3 +82,33 @@ control c() {
 }
 """)
     assert e.location.line == 6, e
+
+
+@pytest.mark.parametrize("ptype", ["Box", "Ctl"])
+def test_parameter_of_generic_type_needs_type_arguments(ptype):
+    """A parameter typed with a generic extern/control type but no type arguments."""
+    e = _err(f"""extern Box<T> {{ T get(); }}
+control Ctl<H>(inout H h);
+control c(inout bit<8> x)(Box<bit<8>> ok,
+                          {ptype} bad) {{
+    apply {{ }}
+}}
+""")
+    assert e.location.line == 4 and e.message == "Type parameters needed for bad", e
+
+
+@pytest.mark.parametrize("expr,line,needle", [
+    ("x << n", 4, "n: The right operand of shift must be either an expression of type bit<S>"),
+    ("(bit<8>)(t >> 2)", 4, "left operand of shift must be a numeric type, not T8"),
+])
+def test_shift_operand_of_new_type_rejected(expr, line, needle):
+    """`type bit<8> T8`: a value of a new type is not a number, so it cannot be a shift
+    operand without a cast (a typedef would be fine)."""
+    e = _err(f"""type bit<8> T8;
+control c(inout bit<8> x, in T8 n, in T8 t) {{
+    apply {{
+        x = {expr};
+    }}
+}}
+""")
+    assert e.location.line == line and needle in e.message, e

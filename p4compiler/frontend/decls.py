@@ -17,6 +17,9 @@ from .scope import Scope
 class DeclMixin:
     # ------------------------------------------------------------ declarations
     def check_param(self, p: A.Parameter, t: T.P4Type, pkind: str) -> None:
+        if isinstance(t, (T.Extern, T.Callable_)) and t.type_params and not t.type_args:
+            # p4c: a parameter's type may not leave a generic type's variables unbound
+            self.err(p, f"Type parameters needed for {p.name}", TYPE)
         if p.direction and isinstance(t, (T.String, T.Extern)) and pkind in ("method", "", "function", "apply"):
             self.err(p, f"{p.name}: a parameter with type {t} cannot have a direction", TYPE)
         if p.direction and (p.direction != "in" or pkind == "function") and isinstance(t, T.InfInt):

@@ -553,8 +553,13 @@ class ExprMixin:
                     self.fail(e, f"{self.show(e)}: shift result type is arbitrary-precision int, but right operand is "
                                  f"not constant; width of left operand of shift needs to be specified or both operands "
                                  f"need to be constant", TYPE)
-            if not isinstance(lb, (T.Bits, T.InfInt, T.TypeVar)):
+            # a `type` (new type) operand is not its representation: p4c rejects it
+            if isinstance(lt, T.NewType) or not isinstance(lb, (T.Bits, T.InfInt, T.TypeVar)):
                 self.fail(e, f"{self.show(e)} left operand of shift must be a numeric type, not {lt}", TYPE)
+            if isinstance(rt, T.NewType):
+                self.fail(e.right, f"{self.show(e.right)}: The right operand of shift must be either an expression "
+                                   f"of type bit<S> or a compile-time known value that is a non-negative integer, "
+                                   f"but is {rt}", TYPE)
             if not isinstance(rb, (T.Bits, T.InfInt, T.TypeVar)):
                 self.fail(e, f"{self.show(e.right)}: expected an integer value", TYPE, "expected")
             if isinstance(rb, T.Bits) and rb.signed:
