@@ -91,8 +91,14 @@ class TypeResolveMixin:
             return self.specialize(base, args, t)
         if isinstance(t, A.StackType):
             el = self.rtype(t.element, scope)
-            n = self.const_int(t.size, scope)
-            if n is None:
+            self.expr(t.size, scope)
+            n = self.tp.const_value(t.size)
+            # p4c folds a stack size before type checking, so `s.size` / `s.lastIndex`
+            # (known only from a type) or a constructor parameter is not a constant there
+            if isinstance(n, bool) or not isinstance(n, int) or any(
+                    isinstance(x, A.Member) and x.member in ("size", "lastIndex") for x in t.size.walk()):
+                kind = "header " if isinstance(el, T.Header) else "header_union " if isinstance(el, T.HeaderUnion) else ""
+                self.err(t, f"{kind}{el}[?]: Size of header stack type should be a constant", TYPE)
                 return _UNK
             if n < 0:
                 self.fail(t.size, f"Illegal array size: {n}", TYPE)

@@ -113,6 +113,7 @@ class DigestManager:
             return
         now = time.monotonic()
         out = []
+        new_deadline = False   # wake the timer only for a new deadline: a list starts waiting, or one awaits its ack
         with self.lock:
             for d in digests:
                 info = pl.digest_by_name.get(d.name)
@@ -126,6 +127,7 @@ class DigestManager:
                     continue
                 if not st.pending:
                     st.first = now
+                    new_deadline = True
                 st.pending.append(s)
                 st.pending_set.add(s)
                 cfg = st.config
@@ -133,7 +135,7 @@ class DigestManager:
                     out.append(self._flush(info, st, now))
         for m in out:
             self.send(m)
-        if not out:
+        if new_deadline or out:
             self.wake()
 
     def _flush(self, info: Any, st: _DigestState, now: float) -> Any:
