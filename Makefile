@@ -27,7 +27,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_switch.py --out $(BUILD) --shared $(SHARED)
+	$(PY) bench/bench_compiler.py
+	$(PY) bench/bench_p4runtime.py
 	$(PY) bench/bench_lvs.py
+	$(PY) bench/bench_synproxy.py
 
 lint: $(STAMP)
 	$(PY) -m pip install -q --disable-pip-version-check ruff
