@@ -120,6 +120,25 @@ def bench_p4lvs(out: str, seconds: float, threads: int) -> tuple[Figures, dict]:
         return fig, demo.control(cmd="list")
 
 
+def bench_p4lvs_cps(out: str, seconds: float, threads: int,
+                    tcp_states: bool) -> tuple[float, int, dict]:
+    """New connections/s only, with TCP state tracking (digests) on or off:
+    the controller's per-connection cost with and without TCP events."""
+    from topologies.lvs_demo import VIP, LvsDemo
+    extra = () if tcp_states else ("tcp_states = false",)
+    with LvsDemo(out, weights={"rs1": 1, "rs2": 1, "rs3": 1}, tcp_timeout=30,
+                 extra_global=extra) as demo:
+        ok, bad, dt = run_client(demo.net.netns("client"), CPS_CLIENT, VIP, seconds, threads)
+        return ok / dt, int(bad), demo.control(cmd="list")
+
+
+def controller_note(listing: dict) -> str:
+    ctl = listing.get("controller", {})
+    return (f"{ctl.get('new_sessions', 0)} sessions from {ctl.get('punts', 0)} packet-ins in "
+            f"{ctl.get('punt_batches', 0)} batches, {ctl.get('mean_batch_ms', 0)} ms per batch, "
+            f"{ctl.get('digests', 0)} TCP events, {ctl.get('writes', 0)} Writes")
+
+
 def nft_ruleset(vip: str, lip: str, servers: list[str], http: int, udp: int) -> str:
     m = ", ".join(f"{i} : {ip}" for i, ip in enumerate(servers))
     n = len(servers)
@@ -191,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--out", default=str(REPO / "build"))
+    ap.add_argument("--no-extra-rows", action="store_true",
+                    help="skip the new-connections/s rows with tcp_states off and with 4x threads")
     args = ap.parse_args(argv)
     from topologies.netns import netns_supported
     ok, why = netns_supported()
@@ -205,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
           f"(UDP: {p4.udp_echoed}/{p4.udp_sent} echoed); controller: "
           f"{ctl.get('new_sessions', 0)} sessions from {ctl.get('punts', 0)} packet-ins in "
           f"{ctl.get('punt_batches', 0)} batches, {ctl.get('mean_batch_ms', 0)} ms per batch")
+    if not args.no_extra_rows:
+        for label, threads, states in (("tcp_states off", args.threads, False),
+                                       (f"{4 * args.threads} client threads", 4 * args.threads,
+                                        True)):
+            cps, failed, lst = bench_p4lvs_cps(args.out, args.seconds, threads, states)
+            print(f"p4lvs, {label + ':':<24} {cps:8.1f} new connections/s ({failed} failed); "
+                  f"controller: {controller_note(lst)}")
     if shutil.which("nft") is None:
         print("nftables baseline: skipped (nft not installed: apt-get install nftables)")
         return 0

@@ -362,7 +362,9 @@ def _parse_packet_line(kw: str, rest: str, lineno: int, fail) -> Statement:
         if bad:
             fail(f"invalid packet data character {bad[0]!r} (hex digits only)")
         if len(data) % 2:
-            fail(f"packet data has an odd number of hex digits ({len(data)}): not whole bytes")
+            # p4c's BMv2 runner reads the hex two digits at a time, so a lone last
+            # digit D becomes the byte 0x0D; some upstream STF files rely on it.
+            return PacketStmt(lineno, port, bytes.fromhex(data[:-1]) + bytes([int(data[-1], 16)]))
         return PacketStmt(lineno, port, bytes.fromhex(data))
     if not data:
         return ExpectStmt(lineno, port, None, False)

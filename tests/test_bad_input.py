@@ -322,7 +322,6 @@ def test_p4sw_malformed_pcap_inputs(tmp_path):
 # p4stf
 
 STF_CASES = [
-    ("packet 0 050\n", 2, "odd number of hex digits (3)"),
     ("packet 0 05zz\n", 2, "invalid packet data character 'z'"),
     ("add nosuch h.h.count:0x04 nested_loop()\n", 1, "no table named 'nosuch'"),
     ("add t h.h.count:0x04 nosuch()\n", 1, "no action named 'nosuch'"),

@@ -112,3 +112,83 @@ control c(inout bit<8> x, in T8 n, in T8 t) {{
 }}
 """)
     assert e.location.line == line and needle in e.message, e
+
+
+@pytest.mark.parametrize("size,ok", [
+    ("N + 1", True),
+    ("(bit<32>)2", True),
+    ("s1.size", False),
+    ("s1.size * 2", False),
+    ("n", False),
+])
+def test_header_stack_size_must_fold_before_type_checking(size, ok):
+    """Stack sizes are folded before types are known: constants and arithmetic on them
+    are fine, `.size`/`.lastIndex` of another stack or a constructor parameter are not."""
+    src = f"""header h {{ }}
+const bit<32> N = 3;
+control c()(bit<32> n) {{
+    apply {{
+        h[4] s1;
+        h[{size}] s2;
+    }}
+}}
+"""
+    if ok:
+        _check(src)
+    else:
+        e = _err(src)
+        assert e.location.line == 6 and "header h[?]: Size of header stack type should be a constant" in e.message, e
+
+
+def test_two_argument_extract_needs_a_varbit_header():
+    src = """#include <core.p4>
+header V {{ bit<8> a; {extra} }}
+parser P(packet_in p, out V v) {{
+    state start {{
+        p.extract(v, 32);
+        transition accept;
+    }}
+}}
+"""
+    from p4compiler import parse_source as ps
+    def run(extra):
+        diags = Diagnostics()
+        return check(ps(src.format(extra=extra), "t.p4", diags=diags), diags)
+    run("varbit<64> b;")
+    with pytest.raises(CompilerError) as ei:
+        run("")
+    assert ei.value.location.line == 5 and "v: argument should contain a varbit field" in ei.value.message
+
+
+@pytest.mark.parametrize("targ,ok", [("F", True), ("bit<16>", True), ("V", False), ("S", False)])
+def test_lookahead_type_must_have_a_fixed_width(targ, ok):
+    """`lookahead<T>` reads a fixed number of bits: a varbit anywhere in T is an error."""
+    src = f"""#include <core.p4>
+header F {{ bit<8> a; }}
+header V {{ bit<8> a; varbit<32> b; }}
+struct S {{ F f; V v; }}
+parser P(packet_in p, out F f) {{
+    state start {{
+        {targ} t = p.lookahead<{targ}>();
+        transition accept;
+    }}
+}}
+"""
+    diags = Diagnostics()
+    run = lambda: check(parse_source(src, "t.p4", diags=diags), diags)  # noqa: E731
+    if ok:
+        run()
+    else:
+        with pytest.raises(CompilerError) as ei:
+            run()
+        assert ei.value.location.line == 7 and "type argument must be a fixed-width type" in ei.value.message
+
+
+def test_package_parameter_with_direction_rejected():
+    """A package's parameters are constructor parameters, so they take no direction."""
+    e = _err("""control proto(out bit<32> o);
+package top(in proto p);
+control c(out bit<32> o) { apply { o = 0; } }
+top(c()) main;
+""")
+    assert e.location.line == 2 and "p: constructor parameters cannot have a direction" in e.message, e

@@ -66,7 +66,6 @@ def test_expect_pattern_wildcards_and_exact_suffix():
 @pytest.mark.parametrize(
     "line, needle",
     [
-        ("packet 0 123", "odd number of hex digits"),
         ("packet 0 12 zz", "invalid packet data"),
         ("packet x 12", "bad port number"),
         ("packet 0", "needs packet data"),
@@ -444,10 +443,16 @@ def test_run_stf_reports_stf_syntax_errors(tmp_path):
     j = tmp_path / "p.json"
     j.write_text(json.dumps(FAKE_JSON))
     s = tmp_path / "p.stf"
-    s.write_text("packet 0 00\npacket 0 0\n")
+    s.write_text("packet 0 00\npacket 0 0z\n")
     res = run_stf(str(j), str(s), switch_factory=lambda d: FakeSwitch(), api_factory=FakeApi)
-    assert res.category == "stf" and res.reason == f"{s}:2: packet data has an odd number " \
-        "of hex digits (1): not whole bytes"
+    assert res.category == "stf" and res.reason.startswith(f"{s}:2: invalid packet data character 'z'")
+
+
+def test_odd_packet_data_last_digit_is_a_byte():
+    """As p4c's BMv2 runner: a lone last hex digit D is the byte 0x0D."""
+    a, b = parse_stf("packet 0 20 0\npacket 1 abc\n").statements
+    assert a.data == bytes([0x20, 0x00])
+    assert b.data == bytes([0xAB, 0x0C])
 
 
 def test_check_counter_mismatch_is_a_warning_unless_strict():

@@ -111,6 +111,14 @@ class CallMixin:
             at = self.tp.type_of(e.args[0].expr)
             if not isinstance(at, (T.Header, T.Unknown, T.TypeVar, T.DontCare)):
                 self.fail(e.args[0].expr, f"{self.show(e.args[0].expr)}: argument must be a header", TYPE)
+            if len(e.args) == 2 and isinstance(at, T.Header) and \
+                    not any(isinstance(T.strip_newtype(ft_), T.Varbit) for _, ft_ in at.fields):
+                # the two-argument form sets the size of the header's varbit field
+                self.fail(e.args[0].expr, f"{self.show(e.args[0].expr)}: argument should contain a varbit field", TYPE)
+        if isinstance(md, A.MethodDeclaration) and md.name == "lookahead" and targs and e.type_args and \
+                _has_varbit(targs[0]):
+            # lookahead copies a fixed number of bits: its type cannot contain a varbit
+            self.fail(e.type_args[0], f"{self.show(e.type_args[0])}: type argument must be a fixed-width type", TYPE)
         if isinstance(md, BuiltinDecl) and md.name == "apply" and isinstance(ret, T.TableResult):
             return ret
         if ft.kind == "builtin":
@@ -298,3 +306,15 @@ class CallMixin:
         elif isinstance(pt, (T.Extern, T.StructLike)) and isinstance(at, (T.Extern, T.StructLike)):
             for x, y in zip(getattr(pt, "type_args", ()), getattr(at, "type_args", ())):
                 self.unify(x, y, b, tvids, node)
+
+
+def _has_varbit(t: T.P4Type, _seen: frozenset = frozenset()) -> bool:
+    """True when a value of type `t` has no fixed width because of a varbit inside it."""
+    t = T.strip_newtype(t)
+    if isinstance(t, T.Varbit):
+        return True
+    if isinstance(t, T.Stack):
+        return _has_varbit(t.element, _seen)
+    if isinstance(t, T.StructLike) and id(t) not in _seen:
+        return any(_has_varbit(ft, _seen | {id(t)}) for _, ft in t.fields)
+    return False

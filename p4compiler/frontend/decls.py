@@ -413,6 +413,10 @@ class DeclMixin:
         inner = scope.child("type", d)
         tvs = self.type_params(d.type_params, inner)
         ps = self.params(d.params, inner, None)
+        for p in d.params:
+            if p.direction:
+                # a package's parameters are constructor parameters (p4c's validation pass)
+                self.err(p, f"{p.name}: constructor parameters cannot have a direction", VALIDATE, "invalid")
         t = T.Package(d.name, tvs, [], ps, d)
         self.tp.set_decl_type(d, t)
         self.add(scope, d.name, d)
