@@ -25,38 +25,17 @@ import argparse
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CPS_CLIENT = r'''
-import socket, sys, threading, time
-vip, seconds, threads = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-ok = [0] * threads; bad = [0] * threads
-end = time.monotonic() + seconds
-def worker(i):
-    while time.monotonic() < end:
-        try:
-            s = socket.create_connection((vip, 80), timeout=3)
-            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            data = b""
-            while (chunk := s.recv(4096)):
-                data += chunk
-            s.close()
-            if data[:16].split(b" ")[1:2] == [b"200"]:
-                ok[i] += 1
-            else:
-                bad[i] += 1
-        except OSError:
-            bad[i] += 1
-ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-t0 = time.monotonic()
-[t.start() for t in ts]; [t.join() for t in ts]
-print(sum(ok), sum(bad), time.monotonic() - t0)
-'''
+from bench.baseline_net import (CONNECT_CLIENT, baseline_topology,  # noqa: E402
+                                lb_route_commands, real_servers)
+
+#: per-connection timeout of the new-connections/s client, seconds
+CONNECT_TIMEOUT = 3
 
 PPS_CLIENT = r'''
 import socket, sys, threading, time
@@ -108,7 +87,7 @@ def run_client(netns: str, script: str, *args) -> list[float]:
 
 
 def measure(client_ns: str, vip: str, seconds: float, threads: int) -> Figures:
-    ok, bad, dt = run_client(client_ns, CPS_CLIENT, vip, seconds, threads)
+    ok, bad, dt = run_client(client_ns, CONNECT_CLIENT, vip, seconds, threads, CONNECT_TIMEOUT)
     echoed, sent, pdt = run_client(client_ns, PPS_CLIENT, vip, seconds)
     return Figures(ok / dt, int(bad), 2 * echoed / pdt, int(sent), int(echoed))
 
@@ -128,7 +107,8 @@ def bench_p4lvs_cps(out: str, seconds: float, threads: int,
     extra = () if tcp_states else ("tcp_states = false",)
     with LvsDemo(out, weights={"rs1": 1, "rs2": 1, "rs3": 1}, tcp_timeout=30,
                  extra_global=extra) as demo:
-        ok, bad, dt = run_client(demo.net.netns("client"), CPS_CLIENT, VIP, seconds, threads)
+        ok, bad, dt = run_client(demo.net.netns("client"), CONNECT_CLIENT, VIP, seconds, threads,
+                                 CONNECT_TIMEOUT)
         return ok / dt, int(bad), demo.control(cmd="list")
 
 
@@ -159,51 +139,19 @@ table ip p4lvs_baseline {{
 
 def bench_nftables(seconds: float, threads: int) -> Figures:
     """The same topology, the balancer namespace routing and NATing itself."""
-    from topologies.graph import Topology
-    from topologies.lvs_demo import (CLIENT_IP, HTTP_PORT, LIP, RS_IPS, SERVER_SCRIPT, UDP_PORT,
-                                     VIP, mac)
-    from topologies.runner import NetnsTopology, _die_with_parent
-    t = Topology()
-    t.add_host("lb")
-    t.add_host("client", ip=f"{CLIENT_IP}/24", mac=mac("client"),
-               commands=["ip route replace default via 10.0.1.1"])
-    t.add_link("client", "lb", port_a=0, port_b=0)
-    for i, (rs, ip) in enumerate(RS_IPS.items(), start=1):
-        t.add_host(rs, ip=f"{ip}/24", mac=mac(rs), commands=["ip route replace default via 10.0.2.1"])
-        t.add_link(rs, "lb", port_a=0, port_b=i)
-    procs = []
-    with NetnsTopology(t) as net:
+    from topologies.lvs_demo import HTTP_PORT, LIP, RS_IPS, UDP_PORT, VIP
+    from topologies.runner import NetnsTopology
+    with NetnsTopology(baseline_topology()) as net:
         lb = net.netns("lb")
         cmds = [["ip", "addr", "add", "10.0.1.1/24", "dev", "eth0"],
-                ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]]
-        for i, ip in enumerate(RS_IPS.values(), start=1):
-            cmds += [["ip", "addr", "add", "10.0.2.1/32", "dev", f"eth{i}"],
-                     ["ip", "route", "add", f"{ip}/32", "dev", f"eth{i}"]]
+                ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]] + lb_route_commands()
         for c in cmds:
             subprocess.run(["ip", "netns", "exec", lb, *c], check=True)
         rules = nft_ruleset(VIP, LIP, list(RS_IPS.values()), HTTP_PORT, UDP_PORT)
         subprocess.run(["ip", "netns", "exec", lb, "nft", "-f", "-"], input=rules, text=True,
                        check=True)
-        script = net.workdir / "server.py"
-        script.write_text(SERVER_SCRIPT)
-        try:
-            for rs in RS_IPS:
-                procs.append(subprocess.Popen(
-                    ["ip", "netns", "exec", net.netns(rs), sys.executable, str(script), rs,
-                     str(HTTP_PORT), str(UDP_PORT)], stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent))
-            end = time.monotonic() + 20
-            while net.exec("client", ["curl", "-s", "-m", "1", f"http://{VIP}/"]).returncode:
-                if time.monotonic() > end:
-                    raise RuntimeError("nftables baseline: no answer through the VIP")
-                time.sleep(0.2)
+        with real_servers(net, "nftables baseline"):
             return measure(net.netns("client"), VIP, seconds, threads)
-        finally:
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                p.wait(5)
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

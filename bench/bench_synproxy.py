@@ -34,33 +34,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-LEGIT_CLIENT = r'''
-import socket, sys, threading, time
-vip, seconds, threads = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-ok = [0] * threads; bad = [0] * threads
-end = time.monotonic() + seconds
-def worker(i):
-    while time.monotonic() < end:
-        try:
-            s = socket.create_connection((vip, 80), timeout=5)
-            s.settimeout(5)
-            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            data = b""
-            while (chunk := s.recv(4096)):
-                data += chunk
-            s.close()
-            if data[:16].split(b" ")[1:2] == [b"200"]:
-                ok[i] += 1
-            else:
-                bad[i] += 1
-        except OSError:
-            bad[i] += 1
-ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-t0 = time.monotonic()
-[t.start() for t in ts]; [t.join() for t in ts]
-print(sum(ok), sum(bad), time.monotonic() - t0)
-'''
+from bench.baseline_net import (CONNECT_CLIENT, baseline_topology,  # noqa: E402
+                                lb_route_commands, real_servers)
 
+#: per-connection timeout of the legitimate clients, seconds
+CONNECT_TIMEOUT = 5
 
 @dataclass
 class Figures:
@@ -97,8 +75,8 @@ def measure(client_ns: str, seconds: float, rate: float, threads: int) -> Figure
     for label, pps in ((f"{rate:.0f} SYN/s", rate), ("unbounded", 0)):
         f = flood(client_ns, seconds + 1, pps)
         time.sleep(0.5)
-        cp = _ns(client_ns, sys.executable, "-c", LEGIT_CLIENT, VIP, str(seconds), str(threads),
-                 timeout=seconds + 120)
+        cp = _ns(client_ns, sys.executable, "-c", CONNECT_CLIENT, VIP, str(seconds), str(threads),
+                 str(CONNECT_TIMEOUT), timeout=seconds + 120)
         f.communicate(timeout=seconds + 60)
         ok, bad, dt = (float(x) for x in cp.stdout.split()) if cp.returncode == 0 else (0, 0, 1)
         legit[label] = (int(ok), int(bad), ok / dt)
@@ -149,20 +127,9 @@ table ip p4lvs_synproxy_baseline {{
 
 
 def bench_nftables(seconds: float, rate: float, threads: int) -> tuple[Figures, str]:
-    from topologies.graph import Topology
-    from topologies.lvs_demo import (CLIENT_IP, HTTP_PORT, LIP, RS_IPS, SERVER_SCRIPT, UDP_PORT,
-                                     VIP, mac)
-    from topologies.runner import NetnsTopology, _die_with_parent
-    t = Topology()
-    t.add_host("lb")
-    t.add_host("client", ip=f"{CLIENT_IP}/24", mac=mac("client"),
-               commands=["ip route replace default via 10.0.1.1"])
-    t.add_link("client", "lb", port_a=0, port_b=0)
-    for i, (rs, ip) in enumerate(RS_IPS.items(), start=1):
-        t.add_host(rs, ip=f"{ip}/24", mac=mac(rs), commands=["ip route replace default via 10.0.2.1"])
-        t.add_link(rs, "lb", port_a=0, port_b=i)
-    procs = []
-    with NetnsTopology(t) as net:
+    from topologies.lvs_demo import HTTP_PORT, LIP, RS_IPS, VIP, mac
+    from topologies.runner import NetnsTopology
+    with NetnsTopology(baseline_topology()) as net:
         lb = net.netns("lb")
         # the flood is addressed to the p4 balancer's MAC: the Linux balancer takes it too
         from topologies.lvs_demo import LB_MAC
@@ -171,9 +138,7 @@ def bench_nftables(seconds: float, rate: float, threads: int) -> tuple[Figures, 
                 ["ip", "addr", "add", f"{VIP}/32", "dev", "lo"],
                 ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
                 ["sysctl", "-q", "-w", "net.netfilter.nf_conntrack_tcp_loose=0"]]
-        for i, ip in enumerate(RS_IPS.values(), start=1):
-            cmds += [["ip", "addr", "add", "10.0.2.1/32", "dev", f"eth{i}"],
-                     ["ip", "route", "add", f"{ip}/32", "dev", f"eth{i}"]]
+        cmds += lb_route_commands()
         for c in cmds:
             subprocess.run(["ip", "netns", "exec", lb, *c], check=True)
         # the flood's source addresses are not configured on the client (its
@@ -188,28 +153,10 @@ def bench_nftables(seconds: float, rate: float, threads: int) -> tuple[Figures, 
                        check=True)
         # the client learns the balancer's (new) MAC afresh
         net.exec("client", ["ip", "neigh", "flush", "all"])
-        script = net.workdir / "server.py"
-        script.write_text(SERVER_SCRIPT)
-        try:
-            for rs in RS_IPS:
-                procs.append(subprocess.Popen(
-                    ["ip", "netns", "exec", net.netns(rs), sys.executable, str(script), rs,
-                     str(HTTP_PORT), str(UDP_PORT)], stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent))
-            end = time.monotonic() + 20
-            while net.exec("client", ["curl", "-s", "-m", "1", f"http://{VIP}/"]).returncode:
-                if time.monotonic() > end:
-                    raise RuntimeError("nftables synproxy baseline: no answer through the VIP")
-                time.sleep(0.2)
+        with real_servers(net, "nftables synproxy baseline"):
             fig = measure(net.netns("client"), seconds, rate, threads)
             counters = _ns(lb, "nft", "list", "chain", "ip", "p4lvs_synproxy_baseline", "inp").stdout
             return fig, " / ".join(line.strip() for line in counters.splitlines() if "counter" in line)
-        finally:
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                p.wait(5)
-
 
 def show(name: str, f: Figures) -> None:
     print(f"{name}: {f.synacks_per_s:9.0f} SYN-ACKs/s (flood offered {f.flood_sent_per_s:.0f} SYN/s)")

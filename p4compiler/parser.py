@@ -874,9 +874,11 @@ class Parser:
 
     # ---------------------------------------------------------------- package
 
-    def parse_package_type_declaration(self, anns: list[A.Annotation]) -> A.PackageTypeDeclaration:
-        # BNF: packageTypeDeclaration : optAnnotations PACKAGE name optTypeParameters "(" parameterList ")"
-        self.expect("PACKAGE")
+    def parse_type_head(self, keyword: str) -> tuple[str, SourceLocation, list, list]:
+        """`keyword name optTypeParameters "(" parameterList ")"`, the head a
+        package, parser and control type share; declares the type name and
+        opens the scope of its type parameters, which the caller closes."""
+        self.expect(keyword)
         name, loc = self.parse_name()
         self.declare_type(name)
         self.push_scope()
@@ -884,6 +886,11 @@ class Parser:
         self.expect("(")
         params = self.parse_parameter_list()
         self.expect(")")
+        return name, loc, tparams, params
+
+    def parse_package_type_declaration(self, anns: list[A.Annotation]) -> A.PackageTypeDeclaration:
+        # BNF: packageTypeDeclaration : optAnnotations PACKAGE name optTypeParameters "(" parameterList ")"
+        name, loc, tparams, params = self.parse_type_head("PACKAGE")
         self.pop_scope()
         return A.PackageTypeDeclaration(anns, name, tparams, params, loc=loc)
 
@@ -894,14 +901,7 @@ class Parser:
         # BNF: typeDeclaration : ... | parserTypeDeclaration ";"
         # BNF: parserDeclaration : parserTypeDeclaration optConstructorParameters
         # BNF:                     "{" parserLocalElements parserStates "}"
-        self.expect("PARSER")
-        name, loc = self.parse_name()
-        self.declare_type(name)
-        self.push_scope()
-        tparams = self.parse_opt_type_parameters()
-        self.expect("(")
-        params = self.parse_parameter_list()
-        self.expect(")")
+        name, loc, tparams, params = self.parse_type_head("PARSER")
         self.declare_parameters(params)
         ptype = A.ParserTypeDeclaration(anns, name, tparams, params, loc=loc)
         if self.accept(";"):
@@ -1120,14 +1120,7 @@ class Parser:
         # BNF: controlTypeDeclaration : optAnnotations CONTROL name optTypeParameters "(" parameterList ")"
         # BNF: controlDeclaration : controlTypeDeclaration optConstructorParameters
         # BNF:                      "{" controlLocalDeclarations APPLY controlBody "}"
-        self.expect("CONTROL")
-        name, loc = self.parse_name()
-        self.declare_type(name)
-        self.push_scope()
-        tparams = self.parse_opt_type_parameters()
-        self.expect("(")
-        params = self.parse_parameter_list()
-        self.expect(")")
+        name, loc, tparams, params = self.parse_type_head("CONTROL")
         self.declare_parameters(params)
         ctype = A.ControlTypeDeclaration(anns, name, tparams, params, loc=loc)
         if self.accept(";"):

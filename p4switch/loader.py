@@ -537,6 +537,20 @@ def _named(table: dict, kind: str, name: Any, path: str):
     return table[name]
 
 
+#: type-value objects that only name an object loaded earlier:
+#: JSON type -> (Expr kind, _Ctx table, the name an error message uses)
+_NAMED_VALUES: dict[str, tuple[str, str, str]] = {
+    "header_stack": ("stack", "stacks", "header stack"),
+    "header_union": ("union", "unions", "header union"),
+    "header_union_stack": ("union_stack", "union_stacks", "header union stack"),
+    "calculation": ("calculation", "calculations", "calculation"),
+    "counter_array": ("counter_array", "counters", "counter array"),
+    "meter_array": ("meter_array", "meters", "meter array"),
+    "register_array": ("register_array", "registers", "register array"),
+    "extern": ("extern", "externs", "extern instance"),
+}
+
+
 def parse_expr(ctx: _Ctx, tv: Any, path: str) -> Expr:
     """A type-value object (or raw expression node) -> Expr."""
     if not isinstance(tv, dict):
@@ -546,6 +560,10 @@ def parse_expr(ctx: _Ctx, tv: Any, path: str) -> Expr:
     t = _get(tv, "type", path, str)
     v = tv.get("value")
     vp = f"{path}.value"
+    named = _NAMED_VALUES.get(t)
+    if named is not None:
+        kind, attr, what = named
+        return Expr(kind, _named(getattr(ctx, attr), what, v, vp), path=path)
     if t == "hexstr":
         return Expr("const", _hex(v, vp), path=path)
     if t == "bool":
@@ -555,22 +573,12 @@ def parse_expr(ctx: _Ctx, tv: Any, path: str) -> Expr:
     if t == "field":
         f = _field(ctx, v, vp)
         return f if isinstance(f, Expr) else Expr("field", f, path=path)
-    if t == "local":
+    if t in ("local", "runtime_data"):
         if not isinstance(v, int):
             _fail(vp, "expected an integer index")
-        return Expr("local", v, path=path)
-    if t == "runtime_data":
-        if not isinstance(v, int):
-            _fail(vp, "expected an integer index")
-        return Expr("runtime_data", v, path=path)
+        return Expr(t, v, path=path)
     if t == "header":
         return Expr("header", _header(ctx, v, vp), path=path)
-    if t == "header_stack":
-        return Expr("stack", _named(ctx.stacks, "header stack", v, vp), path=path)
-    if t == "header_union":
-        return Expr("union", _named(ctx.unions, "header union", v, vp), path=path)
-    if t == "header_union_stack":
-        return Expr("union_stack", _named(ctx.union_stacks, "header union stack", v, vp), path=path)
     if t == "stack_field":
         if not (isinstance(v, list) and len(v) == 2):
             _fail(vp, "expected [stack, field]")
@@ -602,21 +610,11 @@ def parse_expr(ctx: _Ctx, tv: Any, path: str) -> Expr:
         if not isinstance(v, str):
             _fail(vp, "expected a string")
         return Expr("string", v, path=path)
-    if t == "calculation":
-        return Expr("calculation", _named(ctx.calculations, "calculation", v, vp), path=path)
-    if t == "counter_array":
-        return Expr("counter_array", _named(ctx.counters, "counter array", v, vp), path=path)
-    if t == "meter_array":
-        return Expr("meter_array", _named(ctx.meters, "meter array", v, vp), path=path)
-    if t == "register_array":
-        return Expr("register_array", _named(ctx.registers, "register array", v, vp), path=path)
     if t == "register":
         if not (isinstance(v, list) and len(v) == 2):
             _fail(vp, "expected [register array, index expression]")
         r = _named(ctx.registers, "register array", v[0], f"{vp}[0]")
         return Expr("register", r, right=parse_expr(ctx, v[1], f"{vp}[1]"), path=path)
-    if t == "extern":
-        return Expr("extern", _named(ctx.externs, "extern instance", v, vp), path=path)
     if t == "parameters_vector":
         if not isinstance(v, list):
             _fail(vp, "expected an array")

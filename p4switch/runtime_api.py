@@ -706,6 +706,39 @@ def _fixed(method: str, n: int, usage: str, fmt: Callable[[Any], str] | None = N
     return run
 
 
+def _member_commands(prefix: str, owner: str) -> dict[str, Callable[[RuntimeApi, list], Any]]:
+    """The member/group commands, which the CLI offers twice with the same
+    arguments: on an action profile (``act_prof_*``) and on the profile behind
+    an indirect table (``table_indirect_*``); `owner` is the usage text of
+    the first argument."""
+    def create_member(api, a):
+        _need(f"{prefix}_create_member", a, 2, f"{owner} <action_name> [action parameters]")
+        handle = getattr(api, f"{prefix}_create_member")(a[0], a[1], a[2:])
+        return f"Member has been created with handle {handle}"
+
+    def modify_member(api, a):
+        _need(f"{prefix}_modify_member", a, 3,
+              f"{owner} <action_name> <member_handle> [action parameters]")
+        return getattr(api, f"{prefix}_modify_member")(a[0], a[1], a[2],
+                                                       [p for p in a[3:] if p != "=>"])
+
+    def create_group(api, a):
+        _need(f"{prefix}_create_group", a, 1, owner, 1)
+        return f"Group has been created with handle {getattr(api, f'{prefix}_create_group')(a[0])}"
+
+    return {
+        f"{prefix}_create_member": create_member,
+        f"{prefix}_modify_member": modify_member,
+        f"{prefix}_delete_member": _fixed(f"{prefix}_delete_member", 2, f"{owner} <member handle>"),
+        f"{prefix}_create_group": create_group,
+        f"{prefix}_delete_group": _fixed(f"{prefix}_delete_group", 2, f"{owner} <group handle>"),
+        f"{prefix}_add_member_to_group": _fixed(f"{prefix}_add_member_to_group", 3,
+                                                f"{owner} <member handle> <group handle>"),
+        f"{prefix}_remove_member_from_group": _fixed(f"{prefix}_remove_member_from_group", 3,
+                                                     f"{owner} <member handle> <group handle>"),
+    }
+
+
 def _cli_table_dump_entry(api, args):
     _need("table_dump_entry", args, 2, "<table name> <entry handle>", 2)
     return api.table_dump_entry(args[0], args[1])
@@ -729,37 +762,9 @@ _COMMANDS: dict[str, Callable[[RuntimeApi, list], Any]] = {
     "table_dump": _fixed("table_dump", 1, "<table name>", str),
     "table_dump_entry": _cli_table_dump_entry,
     "table_set_timeout": _fixed("table_set_timeout", 3, "<table name> <entry handle> <timeout (ms)>"),
-    "act_prof_create_member": lambda api, a: (
-        _need("act_prof_create_member", a, 2, "<action profile name> <action_name> [action parameters]")
-        or f"Member has been created with handle {api.act_prof_create_member(a[0], a[1], a[2:])}"),
-    "act_prof_modify_member": lambda api, a: (
-        _need("act_prof_modify_member", a, 3, "<action profile name> <action_name> <member_handle> [action parameters]")
-        or api.act_prof_modify_member(a[0], a[1], a[2], [p for p in a[3:] if p != "=>"])),
-    "act_prof_delete_member": _fixed("act_prof_delete_member", 2, "<action profile name> <member handle>"),
-    "act_prof_create_group": lambda api, a: (
-        _need("act_prof_create_group", a, 1, "<action profile name>", 1)
-        or f"Group has been created with handle {api.act_prof_create_group(a[0])}"),
-    "act_prof_delete_group": _fixed("act_prof_delete_group", 2, "<action profile name> <group handle>"),
-    "act_prof_add_member_to_group": _fixed("act_prof_add_member_to_group", 3,
-                                           "<action profile name> <member handle> <group handle>"),
-    "act_prof_remove_member_from_group": _fixed("act_prof_remove_member_from_group", 3,
-                                                "<action profile name> <member handle> <group handle>"),
+    **_member_commands("act_prof", "<action profile name>"),
     "act_prof_dump": _fixed("act_prof_dump", 1, "<action profile name>", str),
-    "table_indirect_create_member": lambda api, a: (
-        _need("table_indirect_create_member", a, 2, "<table name> <action_name> [action parameters]")
-        or f"Member has been created with handle {api.table_indirect_create_member(a[0], a[1], a[2:])}"),
-    "table_indirect_modify_member": lambda api, a: (
-        _need("table_indirect_modify_member", a, 3, "<table name> <action_name> <member_handle> [action parameters]")
-        or api.table_indirect_modify_member(a[0], a[1], a[2], [p for p in a[3:] if p != "=>"])),
-    "table_indirect_delete_member": _fixed("table_indirect_delete_member", 2, "<table name> <member handle>"),
-    "table_indirect_create_group": lambda api, a: (
-        _need("table_indirect_create_group", a, 1, "<table name>", 1)
-        or f"Group has been created with handle {api.table_indirect_create_group(a[0])}"),
-    "table_indirect_delete_group": _fixed("table_indirect_delete_group", 2, "<table name> <group handle>"),
-    "table_indirect_add_member_to_group": _fixed("table_indirect_add_member_to_group", 3,
-                                                 "<table name> <member handle> <group handle>"),
-    "table_indirect_remove_member_from_group": _fixed("table_indirect_remove_member_from_group", 3,
-                                                      "<table name> <member handle> <group handle>"),
+    **_member_commands("table_indirect", "<table name>"),
     "table_indirect_add": lambda api, a: _cli_indirect_add(api, a, False),
     "table_indirect_add_with_group": lambda api, a: _cli_indirect_add(api, a, True),
     "table_indirect_delete": _fixed("table_indirect_delete", 2, "<table name> <entry handle>"),

@@ -39,6 +39,7 @@ from p4switch.stf_parse import (
     SetDefaultStmt,
     Statement,
     StfFile,
+    StfLocatedError,
     StfSyntaxError,
     WaitStmt,
     parse_stf_file,
@@ -55,16 +56,9 @@ __all__ = [
 ]
 
 
-class StfError(SwitchError):
+class StfError(StfLocatedError):
     """An STF statement that cannot be carried out against this program (unknown
     table, action or key field, bad value...), located at ``file:line``."""
-
-    def __init__(self, filename: str, line: int, message: str):
-        self.filename = filename
-        self.line = line
-        self.message = message
-        where = f"{filename}:{line}" if line > 0 else filename
-        super().__init__(f"{where}: {message}")
 
 
 # --------------------------------------------------------------------------- JSON view

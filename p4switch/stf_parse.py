@@ -53,8 +53,9 @@ PASS_THROUGH_COMMANDS = frozenset(
 COUNTER_OPS = ("==", "!=", "<=", "<", ">=", ">")
 
 
-class StfSyntaxError(SwitchError):
-    """A malformed STF line; carries the file and line number it comes from."""
+class StfLocatedError(SwitchError):
+    """Base of the STF errors that point at ``file:line`` (just ``file`` when
+    the line is unknown, 0); the parser and the runner share the format."""
 
     def __init__(self, filename: str, line: int, message: str):
         self.filename = filename
@@ -62,6 +63,10 @@ class StfSyntaxError(SwitchError):
         self.message = message
         where = f"{filename}:{line}" if line > 0 else filename
         super().__init__(f"{where}: {message}")
+
+
+class StfSyntaxError(StfLocatedError):
+    """A malformed STF line; carries the file and line number it comes from."""
 
 
 # --------------------------------------------------------------------------- statements

@@ -25,7 +25,6 @@ from p4common.proto import p4runtime_pb2 as pb
 from p4common.proto import p4runtime_pb2_grpc as pb_grpc
 from runtime.entries import Entry, MeterRate
 
-
 #: digest batching asked of the switch (DigestEntry.Config); see enable_digest
 DIGEST_LIST_SIZE = 64
 DIGEST_LIST_NS = 5_000_000

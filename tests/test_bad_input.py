@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from lvs_config import web_config
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -636,29 +638,7 @@ def lvs_daemon(tmp_path):
                 p.stdout.close()
 
 
-GOOD_CONFIG = """\
-[global]
-workers = 2
-
-[[interface]]
-port = 1
-mac = "02:00:00:00:00:01"
-ip = "10.0.1.1"
-
-[local]
-addresses = ["10.0.2.100"]
-port_range = [5000, 65535]
-
-[[service]]
-name = "web"
-vip = "10.0.0.100"
-port = 80
-protocol = "tcp"
-[[service.server]]
-ip = "10.0.2.11"
-port = 8000
-weight = 3
-"""
+GOOD_CONFIG = web_config(route=False)
 
 
 @pytest.mark.slow

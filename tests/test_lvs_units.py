@@ -16,36 +16,13 @@ from runtime.pool import PartitionPool, make_pools, partition_of
 from runtime.scheduler import Maglev, NoServerError, SmoothWrr, build_maglev_table
 from runtime.sessions import SessionManager
 
+from lvs_config import web_config
+
 DEFINES = Path(__file__).resolve().parent.parent / "p4src" / "include" / "defines.p4"
 
-GOOD = textwrap.dedent("""\
-    [global]
-    workers = 2
-    [[interface]]
-    port = 1
-    mac = "02:00:00:00:00:01"
-    ip = "10.0.1.1"
-    [[route]]
-    prefix = "10.0.1.0/24"
-    port = 1
-    next_hop_mac = "02:00:00:00:01:02"
-    [local]
-    addresses = ["10.0.2.100", "10.0.2.101"]
-    port_range = [5000, 5007]
-    [[service]]
-    name = "web"
-    vip = "10.0.0.100"
-    port = 80
-    protocol = "tcp"
-    [[service.server]]
-    ip = "10.0.2.11"
-    port = 8080
-    weight = 3
-    [[service.server]]
-    ip = "10.0.2.12"
-    port = 8080
-    weight = 1
-    """)
+#: the line numbers asserted below follow tests/lvs_config.py's layout
+GOOD = web_config(addresses=("10.0.2.100", "10.0.2.101"), port_range=(5000, 5007),
+                  servers=(("10.0.2.11", 8080, 3), ("10.0.2.12", 8080, 1)))
 
 
 def test_defines_match_constants():

@@ -15,25 +15,38 @@ from .typed import BuiltinDecl
 
 class BlockMixin:
     # -------------------------------------------------- parsers and controls
-    def decl_ParserDeclaration(self, d: A.ParserDeclaration, scope: Scope) -> None:
+    def _block_head(self, d: Any, scope: Scope, kind: str, cls: type) -> Scope:
+        """What a parser and a control declaration check and record alike
+        before their own rules: the name is new, the type with its
+        constructor parameters, the apply parameters in the new scope
+        (returned)."""
         self._check_dup(d, scope)
-        inner = scope.child("parser", d)
-        t = self._callable_type(d.type, T.Parser, scope, inner)
+        inner = scope.child(kind, d)
+        t = self._callable_type(d.type, cls, scope, inner)
         t.ctor_params = self.params(d.ctor_params, inner, inner, "ctor")
         self.tp.set_decl_type(d, t)
         self.tp.set_decl_type(d.type, t)
         for p in d.type.params:
             self.add(inner, p.name, p)
-        for p in d.ctor_params:
-            if isinstance(self.tp.decl_type(p), T.Control) and isinstance(self.tp.decl_of(p.type), A.ControlDeclaration):
-                self.err(p, f"{p.name}: parameter cannot have type control {self.tp.decl_type(p)}", TYPE)
-        body = inner.child("parser_body", d)
+        return inner
+
+    def _block_locals(self, d: Any, body: Scope) -> None:
+        """A parser's or control's local declarations, each on its own: one
+        that fails is reported and the others are still checked."""
         for loc in d.locals:
             self.diags.current = loc.loc
             try:
                 self.declaration(loc, body)
             except _Abort:
                 pass
+
+    def decl_ParserDeclaration(self, d: A.ParserDeclaration, scope: Scope) -> None:
+        inner = self._block_head(d, scope, "parser", T.Parser)
+        for p in d.ctor_params:
+            if isinstance(self.tp.decl_type(p), T.Control) and isinstance(self.tp.decl_of(p.type), A.ControlDeclaration):
+                self.err(p, f"{p.name}: parameter cannot have type control {self.tp.decl_type(p)}", TYPE)
+        body = inner.child("parser_body", d)
+        self._block_locals(d, body)
         states = body.child("states", d)
         states.add("accept", self._accept)
         states.add("reject", self._reject)
@@ -193,14 +206,7 @@ class BlockMixin:
             self.loc_override = saved
 
     def decl_ControlDeclaration(self, d: A.ControlDeclaration, scope: Scope) -> None:
-        self._check_dup(d, scope)
-        inner = scope.child("control", d)
-        t = self._callable_type(d.type, T.Control, scope, inner)
-        t.ctor_params = self.params(d.ctor_params, inner, inner, "ctor")
-        self.tp.set_decl_type(d, t)
-        self.tp.set_decl_type(d.type, t)
-        for p in d.type.params:
-            self.add(inner, p.name, p)
+        inner = self._block_head(d, scope, "control", T.Control)
         for p in d.ctor_params:
             pt = self.tp.decl_type(p)
             if isinstance(pt, T.Parser):
@@ -208,12 +214,7 @@ class BlockMixin:
             elif isinstance(pt, T.Control) and isinstance(self.tp.decl_of(p.type), A.ControlDeclaration):
                 self.err(p, f"{p.name}: parameter cannot have type control {pt}", TYPE)
         body = inner.child("control_body", d)
-        for loc in d.locals:
-            self.diags.current = loc.loc
-            try:
-                self.declaration(loc, body)
-            except _Abort:
-                pass
+        self._block_locals(d, body)
         self.block_contents(d.body, body.child("apply", d.body))
         self.add(scope, d.name, d)
 

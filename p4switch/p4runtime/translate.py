@@ -24,7 +24,7 @@ import copy
 import heapq
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from p4common.codec import nbytes, to_canonical
 from p4common.matchstr import Exact, Lpm, Optional_, Range, Ternary, Valid
@@ -899,18 +899,27 @@ class Pipeline:
         arr.write(i, c.data.packet_count, c.data.byte_count)
         return lambda: arr.write(i, *old)
 
-    def read_counters(self, req: Any) -> list:
-        items = [self._indexed(self.counters, req.counter_id, "counter")] if req.counter_id \
-            else list(self.counters.values())
-        out = []
+    def _read_cells(self, table: dict, oid: int, req: Any, what: str,
+                    out_of_range: str = "index out of range") -> Iterator[tuple[Any, Any, Any]]:
+        """(info, array, indexes) for each array a read names: the one with id
+        `oid`, or all of them when it is 0; the request's index, or every
+        index when it has none. `out_of_range` ends the OUT_OF_RANGE message
+        ({i}: the index asked for)."""
+        items = [self._indexed(table, oid, what)] if oid else list(table.values())
         for info, arr in items:
             if req.HasField("index"):
-                if not 0 <= req.index.index < arr.size:
-                    raise P4RTError(Code.OUT_OF_RANGE, f"counter {info.preamble.name}: index "
-                                    f"{req.index.index} out of range")
-                idxs = [req.index.index]
+                i = req.index.index
+                if not 0 <= i < arr.size:
+                    raise P4RTError(Code.OUT_OF_RANGE,
+                                    f"{what} {info.preamble.name}: " + out_of_range.format(i=i))
+                yield info, arr, [i]
             else:
-                idxs = range(arr.size)
+                yield info, arr, range(arr.size)
+
+    def read_counters(self, req: Any) -> list:
+        out = []
+        for info, arr, idxs in self._read_cells(self.counters, req.counter_id, req, "counter",
+                                                "index {i} out of range"):
             unit = info.spec.unit
             for i in idxs:
                 pk, by = arr.read(i)
@@ -963,24 +972,11 @@ class Pipeline:
         if op != _UPD.MODIFY:
             raise bad("meter entries can only be modified")
         i = self._index(m, arr.size, f"meter {info.preamble.name}")
-        cell = arr.cell(i)
-        old = cell.get_rates()
-        if m.HasField("config"):
-            cell.set_rates(_meter_rates(m.config))
-        else:
-            cell.reset_rates()
-        return lambda: cell.set_rates(old) if old else cell.reset_rates()
+        return _configure_meter(arr.cell(i), m)
 
     def read_meters(self, req: Any) -> list:
-        items = [self._indexed(self.meters, req.meter_id, "meter")] if req.meter_id else list(self.meters.values())
         out = []
-        for info, arr in items:
-            if req.HasField("index"):
-                if not 0 <= req.index.index < arr.size:
-                    raise P4RTError(Code.OUT_OF_RANGE, f"meter {info.preamble.name}: index out of range")
-                idxs = [req.index.index]
-            else:
-                idxs = range(arr.size)
+        for info, arr, idxs in self._read_cells(self.meters, req.meter_id, req, "meter"):
             for i in idxs:
                 me = p4runtime_pb2.MeterEntry(meter_id=info.preamble.id)
                 me.index.index = i
@@ -996,13 +992,7 @@ class Pipeline:
         ti, e = self._direct_entry(d.table_entry, "direct meter")
         if not ti.has_meter or e.meter is None:
             raise bad(f"table {ti.name} has no direct meter")
-        cell = e.meter
-        old = cell.get_rates()
-        if d.HasField("config"):
-            cell.set_rates(_meter_rates(d.config))
-        else:
-            cell.reset_rates()
-        return lambda: cell.set_rates(old) if old else cell.reset_rates()
+        return _configure_meter(e.meter, d)
 
     def read_direct_meters(self, req: Any) -> list:
         te = req.table_entry
@@ -1035,16 +1025,8 @@ class Pipeline:
         return lambda: arr.write(i, old)
 
     def read_registers(self, req: Any) -> list:
-        items = [self._indexed(self.registers, req.register_id, "register")] if req.register_id \
-            else list(self.registers.values())
         out = []
-        for info, arr in items:
-            if req.HasField("index"):
-                if not 0 <= req.index.index < arr.size:
-                    raise P4RTError(Code.OUT_OF_RANGE, f"register {info.preamble.name}: index out of range")
-                idxs = [req.index.index]
-            else:
-                idxs = range(arr.size)
+        for info, arr, idxs in self._read_cells(self.registers, req.register_id, req, "register"):
             for i in idxs:
                 re_ = p4runtime_pb2.RegisterEntry(register_id=info.preamble.id)
                 re_.index.index = i
@@ -1413,6 +1395,17 @@ def _meter_rates(cfg: Any) -> list[tuple[float, int]]:
     if cfg.pir < cfg.cir:
         raise bad(f"meter config: pir {cfg.pir} < cir {cfg.cir}")
     return [(cfg.cir / 1e6, int(cfg.cburst)), (cfg.pir / 1e6, int(cfg.pburst))]
+
+
+def _configure_meter(cell: Any, msg: Any) -> Undo:
+    """Apply a (Direct)MeterEntry's config to a meter cell (no config: back to
+    unconfigured); returns the undo that restores the cell's old rates."""
+    old = cell.get_rates()
+    if msg.HasField("config"):
+        cell.set_rates(_meter_rates(msg.config))
+    else:
+        cell.reset_rates()
+    return lambda: cell.set_rates(old) if old else cell.reset_rates()
 
 
 def _meter_config(rates: list) -> Any:
