@@ -32,7 +32,7 @@ check + `fixLimits`, which raises machine-wide sysctls) is skipped by
 marking the class initialised; `Mininet.stop()` only deletes each link's
 interfaces inside the owning node's namespace (``ip link del`` via the
 node's shell), calls each switch's `stop()` and SIGHUPs each node's own
-shell process group -- it never calls `mininet.clean` (which kills by name).
+shell process group -- it never calls Mininet's global clean-up module (which kills by name).
 The p4sw processes are stopped by pid (SIGTERM, SIGKILL after 5 s) before
 that.  Every process we start gets PR_SET_PDEATHSIG, so a killed controller
 takes the Mininet half with it, and a killed Mininet half its switches; the
