@@ -931,11 +931,7 @@ class Parser:
             elif self.at("VALUE_SET"):
                 d = self.parse_value_set_declaration(anns2)
             elif self.at_type_start():
-                typ = self.parse_type_ref()
-                if self.at("("):
-                    d = self.parse_instantiation_rest(anns2, typ)
-                else:
-                    d = self.parse_variable_declaration_rest(anns2, typ)
+                d = self.parse_typed_local(anns2)
             else:
                 self.error()
             dups.add(d.name, d.loc)
@@ -943,6 +939,14 @@ class Parser:
         self.expect("}")
         self.pop_scope()
         return A.ParserDeclaration(ptype, ctor, locals_, states, loc=loc)
+
+    def parse_typed_local(self, anns: list[A.Annotation]) -> A.Declaration:
+        """A parser or control local that starts with a type: an instantiation
+        when "(" follows the type, else a variable declaration."""
+        typ = self.parse_type_ref()
+        if self.at("("):
+            return self.parse_instantiation_rest(anns, typ)
+        return self.parse_variable_declaration_rest(anns, typ)
 
     def parse_opt_constructor_parameters(self) -> list[A.Parameter]:
         # BNF: optConstructorParameters : %empty | "(" parameterList ")"
@@ -1144,11 +1148,7 @@ class Parser:
             elif k == "TABLE":
                 d = self.parse_table_declaration(anns2)
             elif self.at_type_start():
-                typ = self.parse_type_ref()
-                if self.at("("):
-                    d = self.parse_instantiation_rest(anns2, typ)
-                else:
-                    d = self.parse_variable_declaration_rest(anns2, typ)
+                d = self.parse_typed_local(anns2)
             else:
                 self.error()
             dups.add(d.name, d.loc)

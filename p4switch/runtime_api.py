@@ -15,7 +15,7 @@ import shlex
 from typing import Any, Callable
 
 from p4common.codec import CodecError, parse_int, parse_value
-from p4common.matchstr import MatchStringError, format_match, parse_matches
+from p4common.matchstr import Exact, MatchStringError, Ternary, format_match, parse_matches
 
 from .errors import RuntimeApiError, SwitchError
 from .hashes import CrcConfig
@@ -747,7 +747,7 @@ def _cli_table_dump_entry(api, args):
 def _fmt_pvs(x) -> str:
     if isinstance(x, tuple):
         v, m = (x + (None,))[:2]
-        return f"{v:#x}" if m is None else f"{v:#x}&&&{m:#x}"
+        return format_match(Exact(v) if m is None else Ternary(v, m))
     return f"{x:#x}" if isinstance(x, int) else str(x)
 
 

@@ -47,3 +47,20 @@ def conformance_dir(pytestconfig) -> Path:
             "(set --conformance-dir or P4LVS_CONFORMANCE)"
         )
     return path
+
+
+@pytest.fixture(scope="module")
+def proto():
+    """p4common.proto with generated modules; builds them once if missing
+    (skips the test, with the reason, when they cannot be built here)."""
+    import p4common.proto as pkg
+    from p4common.proto import build
+
+    try:
+        pkg.p4info_pb2  # noqa: B018 - lazy import
+    except pkg.ProtoNotBuiltError:
+        try:
+            build.build()
+        except build.ProtoBuildError as exc:
+            pytest.skip(f"P4Runtime modules cannot be built here: {exc}")
+    return pkg

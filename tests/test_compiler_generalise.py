@@ -9,17 +9,8 @@ from p4compiler import parse_source
 from p4compiler.diagnostics import CompilerError, Diagnostics
 from p4compiler.frontend import check
 
-
-def _check(src: str):
-    diags = Diagnostics()
-    prog = parse_source(src, "t.p4", diags=diags, preprocess=False)
-    return check(prog, diags)
-
-
-def _err(src: str) -> CompilerError:
-    with pytest.raises(CompilerError) as ei:
-        _check(src)
-    return ei.value
+from compiler_helpers import check_error as _err
+from compiler_helpers import check_source as _check
 
 
 _DV_TYPES = """

@@ -9,6 +9,9 @@ from p4compiler import parse_source
 from p4compiler.diagnostics import CompilerError, Diagnostics
 from p4compiler.frontend import check
 
+from compiler_helpers import check_error as _err
+from compiler_helpers import check_source as _check
+
 _V1_TAIL = """
 control vrfy(inout Headers h, inout Meta m) { apply {} }
 control update(inout Headers h, inout Meta m) { apply {} }
@@ -21,18 +24,6 @@ _V1_HEAD = """
 #include <v1model.p4>
 header eth_t { bit<48> d; bit<48> s; bit<16> t; }
 """
-
-
-def _check(src: str):
-    diags = Diagnostics()
-    prog = parse_source(src, "t.p4", diags=diags, preprocess=False)
-    return check(prog, diags)
-
-
-def _err(src: str) -> CompilerError:
-    with pytest.raises(CompilerError) as ei:
-        _check(src)
-    return ei.value
 
 
 def _run_stf(tmp_path, body: str, stf: str):

@@ -7,17 +7,15 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 
 import pytest
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
 
 from runtime import constants as K
-from runtime.artifacts import compile_lvs
 from runtime.config import parse_config
-from runtime.daemon import CommandError, Controller, ControlServer, request
-from runtime.p4rt import P4RuntimeClient
+from runtime.daemon import CommandError, ControlServer, request
+from lvs_harness import running_controller, wait_sent
 from tests.test_lvs_packets import (
     CLIENT,
     CLIENT_MAC,
@@ -35,41 +33,9 @@ ONE_WORKER = CONFIG.replace("workers = 2\n", "")       # the default: workers = 
 
 @pytest.fixture
 def lb1(tmp_path):
-    from p4switch.p4runtime.host import memory_host
-    from p4switch.p4runtime.server import P4RuntimeServer
-    art = compile_lvs(tmp_path / "build")
-    server = P4RuntimeServer("127.0.0.1:0")
-    host, wire = memory_host([CLIENT_PORT, SERVER_PORT], K.CPU_PORT)
-    server.add_device(0, host)
-    host.start()
-    server.start()
-    client = P4RuntimeClient(f"127.0.0.1:{server.port}")
-    ctl = None
-    try:
-        client.connect()
-        client.set_pipeline(art.json, art.p4info)
-        cfg = parse_config(ONE_WORKER)
-        assert cfg.global_.workers == 1
-        ctl = Controller(cfg, client)
-        ctl.install()
-        th = threading.Thread(target=ctl.run, daemon=True)
-        th.start()
-        yield ctl, wire, tmp_path
-    finally:
-        if ctl is not None:
-            ctl.stop()
-        client.close()
-        server.stop()
-        host.stop()
-        host.close()
-        host.loop.close()
-
-
-def _wait_sent(port, n=1, timeout=5.0):
-    end = time.monotonic() + timeout
-    while len(port.sent) < n and time.monotonic() < end:
-        time.sleep(0.005)
-    return port.take_sent()
+    assert parse_config(ONE_WORKER).global_.workers == 1
+    with running_controller(tmp_path, ONE_WORKER, [CLIENT_PORT, SERVER_PORT]) as lb:
+        yield lb
 
 
 def test_one_worker_installs_and_serves(lb1):
@@ -78,7 +44,7 @@ def test_one_worker_installs_and_serves(lb1):
     assert len(partition) == 1 and [n for n, _ in partition[0].match] == ["local_addr"]
     wire[CLIENT_PORT].inject(bytes(Ether(src=CLIENT_MAC, dst=SW1) / IP(src=CLIENT, dst=VIP) /
                                    TCP(sport=41000, dport=80, flags="S")))
-    [f] = _wait_sent(wire[SERVER_PORT])
+    [f] = wait_sent(wire[SERVER_PORT])
     assert Ether(f)[IP].dst in (RS1, RS2)
     assert len(ctl.mgr.sessions()) == 1
 

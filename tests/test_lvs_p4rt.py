@@ -17,42 +17,15 @@ from runtime.config import parse_config
 from runtime.daemon import CommandError, ControlServer, Controller, request
 from runtime.entries import Entry, FlowKey
 from runtime.p4rt import P4RuntimeClient, P4RuntimeClientError
+from lvs_harness import running_controller, wait_sent
 from tests.test_lvs_packets import (CLIENT, CLIENT_MAC, CLIENT_PORT, CONFIG, LIP, RS1, RS2,
                                     SERVER_PORT, SW1, SW2, VIP, assert_checksums_ok)
 
 
-def wait_sent(port, n=1, timeout=5.0):
-    end = time.monotonic() + timeout
-    while len(port.sent) < n and time.monotonic() < end:
-        time.sleep(0.005)
-    return port.take_sent()
-
-
 @pytest.fixture
 def lb(tmp_path):
-    from p4switch.p4runtime.host import memory_host
-    from p4switch.p4runtime.server import P4RuntimeServer
-    art = compile_lvs(tmp_path / "build")
-    server = P4RuntimeServer("127.0.0.1:0")
-    host, wire = memory_host([CLIENT_PORT, SERVER_PORT], K.CPU_PORT)
-    server.add_device(0, host)
-    host.start()
-    server.start()
-    client = P4RuntimeClient(f"127.0.0.1:{server.port}")
-    client.connect()
-    client.set_pipeline(art.json, art.p4info)
-    ctl = Controller(parse_config(CONFIG), client)
-    ctl.install()
-    th = threading.Thread(target=ctl.run, daemon=True)
-    th.start()
-    yield ctl, wire, tmp_path
-    ctl.stop()
-    th.join(2)
-    client.close()
-    server.stop()
-    host.stop()
-    host.close()
-    host.loop.close()
+    with running_controller(tmp_path, CONFIG, [CLIENT_PORT, SERVER_PORT]) as lb:
+        yield lb
 
 
 def syn(sport):

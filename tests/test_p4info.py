@@ -22,19 +22,7 @@ from p4common.p4ids import (
 from p4common.p4info import EntityKind, P4InfoError, P4InfoIndex, P4InfoLookupError, load_p4info
 
 
-@pytest.fixture(scope="module")
-def proto():
-    import p4common.proto as pkg
-    from p4common.proto import build
-
-    try:
-        pkg.p4info_pb2  # noqa: B018 - lazy import
-    except pkg.ProtoNotBuiltError:
-        try:
-            build.build()
-        except build.ProtoBuildError as exc:
-            pytest.skip(f"P4Runtime modules cannot be built here: {exc}")
-    return pkg
+# the `proto` fixture (generated P4Runtime modules) is in conftest.py
 
 
 # ------------------------------------------------------------------ hash and ids

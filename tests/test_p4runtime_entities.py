@@ -540,3 +540,35 @@ def test_wildcard_read_of_every_entity_kind(ix, c):
     seen = {e.WhichOneof("entity") for e in got}
     assert {"action_profile_member", "counter_entry", "meter_entry", "digest_entry", "value_set_entry"} <= seen
     assert sum(e.WhichOneof("entity") == "counter_entry" for e in got) == 8
+
+
+def _entity(kind: str, oid: int, index: int | None):
+    field = {"counter": "counter_id", "meter": "meter_id", "register": "register_id"}[kind]
+    msg = {"counter": pb.CounterEntry, "meter": pb.MeterEntry, "register": pb.RegisterEntry}[kind]
+    kw = {field: oid}
+    if index is not None:
+        kw["index"] = pb.Index(index=index)
+    return pb.Entity(**{f"{kind}_entry": msg(**kw)})
+
+
+@pytest.mark.skipif(bool(EXTERNAL), reason="the messages are this server's")
+@pytest.mark.parametrize("kind,name,detail", [
+    ("counter", "I.port_pkts", "index 99 out of range"),
+    ("meter", "I.port_meter", "index out of range"),
+    ("register", "I.last_len", "index out of range"),
+])
+def test_read_one_all_and_out_of_range(ix, c, kind, name, detail):
+    """Counter, meter and register reads share one selection of (array,
+    indexes): one index, every index, an index past the end (OUT_OF_RANGE)."""
+    grpc = pytest.importorskip("grpc")
+    table = {"counter": ix.counters, "meter": ix.meters, "register": ix.registers}[kind]
+    info = table[name]
+    oid, size = info.preamble.id, info.size
+    got = c.read(_entity(kind, oid, 3))
+    assert [getattr(e, f"{kind}_entry").index.index for e in got] == [3]
+    got = c.read(_entity(kind, oid, None))
+    assert [getattr(e, f"{kind}_entry").index.index for e in got] == list(range(size))
+    with pytest.raises(grpc.RpcError) as ei:
+        c.read(_entity(kind, oid, 99))
+    assert ei.value.code() == grpc.StatusCode.OUT_OF_RANGE
+    assert ei.value.details().endswith(f"{kind} {info.preamble.name}: {detail}"), ei.value.details()

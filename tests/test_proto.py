@@ -11,19 +11,7 @@ import pytest
 from p4common.proto import build as proto_build
 
 
-@pytest.fixture(scope="module")
-def proto():
-    """p4common.proto with generated modules; builds them once if missing."""
-    import p4common.proto as pkg
-
-    try:
-        pkg.p4info_pb2  # noqa: B018 - lazy import
-    except pkg.ProtoNotBuiltError:
-        try:
-            proto_build.build()
-        except proto_build.ProtoBuildError as exc:
-            pytest.skip(f"P4Runtime modules cannot be built here: {exc}")
-    return pkg
+# the `proto` fixture (generated P4Runtime modules) is in conftest.py
 
 
 def test_reference_p4info_parses(proto, conformance_dir):

@@ -35,3 +35,10 @@ def test_member_command_usage(prefix, owner, op):
 def test_create_group_takes_one_argument(cmd):
     with pytest.raises(RuntimeApiError, match="usage: "):
         RuntimeApi(make_switch()).run_command(cmd)
+
+
+@pytest.mark.parametrize("entry,text", [(7, "0x7"), ((5,), "0x5"), ((5, None), "0x5"),
+                                        ((5, 0xFF), "0x5&&&0xff"), ("x", "x")])
+def test_pvs_get_listing_format(entry, text):
+    from p4switch.runtime_api import _fmt_pvs
+    assert _fmt_pvs(entry) == text

@@ -416,11 +416,9 @@ class ProgramBuilder:
     def calc_inputs(self, lw, data, loc):
         inputs = []
         for it in flatten_scalars(data):
-            if isinstance(it, FieldV):
-                inputs.append(it.json())
-            elif isinstance(it, ConstV):
-                w = bit_width(it.t) if not isinstance(it.t, TInt) else 32
-                inputs.append({"type": "hexstr", "value": hexstr(it.value & mask(w), w)["value"], "bitwidth": w})
+            j = _scalar_input(it)
+            if j is not None:
+                inputs.append(j)
             elif isinstance(it, HeaderV):
                 inputs.append({"type": "header", "value": it.name})
             else:
@@ -1379,13 +1377,10 @@ class ProgramBuilder:
         from ..midend.calls import algo_name
         inputs = []
         for it in flatten_scalars(data):
-            if isinstance(it, FieldV):
-                inputs.append(it.json())
-            elif isinstance(it, ConstV):
-                w = bit_width(it.t) if not isinstance(it.t, TInt) else 32
-                inputs.append({"type": "hexstr", "value": hexstr(it.value & mask(w), w)["value"], "bitwidth": w})
-            else:
+            j = _scalar_input(it)
+            if j is None:
                 raise CompilerError(call.loc, "checksum inputs must be fields or constants")
+            inputs.append(j)
         if name.endswith("with_payload"):
             inputs.append({"type": "payload"})
         si = source_info(call.loc, src_text(call))
@@ -1439,6 +1434,18 @@ class ProgramBuilder:
         doc["__meta__"] = {"version": [2, 23], "compiler": "p4pc (p4lvs)"}
         _drop_null_source_info(doc)
         return doc
+
+
+def _scalar_input(it) -> dict | None:
+    """The BMv2 calculation input for a field or a constant (an int constant
+    counts as bit<32>); None for anything else, which callers treat their own
+    way (hash: headers and temporaries; checksum: an error)."""
+    if isinstance(it, FieldV):
+        return it.json()
+    if isinstance(it, ConstV):
+        w = bit_width(it.t) if not isinstance(it.t, TInt) else 32
+        return {"type": "hexstr", "value": hexstr(it.value & mask(w), w)["value"], "bitwidth": w}
+    return None
 
 
 def _drop_null_source_info(x) -> None:

@@ -171,6 +171,8 @@ class BlockMixin:
         self.coerce(e, kt, scope)
 
     def _mask_range(self, e: Any, kt: T.P4Type, scope: Scope) -> None:
+        """Both sides of a keyset `v &&& m` or `lo .. hi` (the caller has
+        checked `e` is one of the two) take the key's type `kt`."""
         if isinstance(e, A.Mask):
             self.expr(e.value, scope, kt)
             self.coerce(e.value, kt, scope)
@@ -189,13 +191,6 @@ class BlockMixin:
             for b in (e.lo, e.hi):
                 if self.tp.const_value(b) is None and not self._is_const_like(b):
                     self.err(b, f"{self.show(b)}: Range boundaries must be a compile-time constants.", LATE, "target-error")
-            return
-        t = self.expr(e, scope, kt)
-        if isinstance(t, T.ValueSet):
-            if not self.compatible(kt, t.element) and not isinstance(T.strip_newtype(t.element), T.Struct):
-                self.fail(e, f"{self.show(e)}: Cannot unify {t.element} to {kt}", TYPE)
-            return
-        self.coerce(e, kt, scope)
 
     def _keyset_const(self, e: Any) -> None:
         if self._in_entries:

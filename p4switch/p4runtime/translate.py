@@ -1313,7 +1313,7 @@ class Pipeline:
         add = pi.metadata.add
         for fid, shift, mask in fields:
             v = (hdr >> shift) & mask
-            add(metadata_id=fid, value=v.to_bytes(max(1, (v.bit_length() + 7) >> 3), "big"))
+            add(metadata_id=fid, value=enc(v))
         pi.payload = frame[n:]
 
     # -- digests ----------------------------------------------------------------------
